@@ -1,0 +1,320 @@
+// Command app is maru, a self-hosted community server in one binary.
+//
+// Usage:
+//
+//	app [flags]                 serve (the default)
+//	app backup [flags] FILE     write a consistent copy of the database to FILE
+//	app make-admin [flags] EMAIL
+//	app version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"maru/store"
+	"maru/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "app:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// config is everything the command line and environment can set.
+type config struct {
+	addr         string
+	data         string
+	baseURL      string
+	logFormat    string
+	logLevel     string
+	chatMaxLen   int
+	chatRate     float64
+	maxUpload    int64
+	accessTTL    time.Duration
+	refreshTTL   time.Duration
+	shutdownWait time.Duration
+	bcryptCost   int
+}
+
+// parseFlags reads flags for the subcommand name. Each flag's default comes
+// from its environment variable when that is set, so a flag overrides the
+// environment, which overrides the built-in default.
+func parseFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	var errs []error
+	str := func(p *string, flagName, env, def, usage string) {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, flagName, def, usage+" ($"+env+")")
+	}
+	num := func(p *int, flagName, env string, def int, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("$%s: %q is not a whole number", env, v))
+			}
+			def = n
+		}
+		fs.IntVar(p, flagName, def, usage+" ($"+env+")")
+	}
+	dur := func(p *time.Duration, flagName, env string, def time.Duration, usage string) {
+		if v := getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("$%s: %q is not a duration such as 15m", env, v))
+			}
+			def = d
+		}
+		fs.DurationVar(p, flagName, def, usage+" ($"+env+")")
+	}
+	str(&c.addr, "addr", "APP_ADDR", ":8080", "address to listen on")
+	str(&c.data, "data", "APP_DATA", "./data", "directory of the database file")
+	str(&c.baseURL, "base-url", "APP_BASE_URL", "", "public URL, e.g. https://club.example.org (links, secure cookies)")
+	str(&c.logFormat, "log-format", "APP_LOG_FORMAT", "text", "log format: text or json")
+	str(&c.logLevel, "log-level", "APP_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	num(&c.chatMaxLen, "chat-max-len", "APP_CHAT_MAX_LEN", 2000, "longest chat message, in characters")
+	var rate string
+	str(&rate, "chat-rate", "APP_CHAT_RATE", "5", "chat messages per second per socket; 0 turns the limit off")
+	var upload int
+	num(&upload, "max-upload", "APP_MAX_UPLOAD", 5<<20, "largest upload (profile picture) in bytes")
+	dur(&c.accessTTL, "access-ttl", "APP_ACCESS_TTL", 15*time.Minute, "lifetime of access tokens")
+	dur(&c.refreshTTL, "refresh-ttl", "APP_REFRESH_TTL", 14*24*time.Hour, "lifetime of refresh tokens")
+	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
+	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fs, err
+	}
+	r, err := strconv.ParseFloat(rate, 64)
+	if err != nil || r < 0 {
+		return nil, fs, fmt.Errorf("-chat-rate: %q is not a number ≥ 0", rate)
+	}
+	c.chatRate = r
+	c.maxUpload = int64(upload)
+	switch {
+	case c.logFormat != "text" && c.logFormat != "json":
+		return nil, fs, fmt.Errorf("-log-format: want text or json, not %q", c.logFormat)
+	case c.chatMaxLen < 1:
+		return nil, fs, fmt.Errorf("-chat-max-len: must be at least 1")
+	case c.maxUpload < 1024:
+		return nil, fs, fmt.Errorf("-max-upload: must be at least 1024 bytes")
+	case c.accessTTL <= 0 || c.refreshTTL <= 0:
+		return nil, fs, fmt.Errorf("token lifetimes must be positive")
+	}
+	return &c, fs, nil
+}
+
+func (c *config) dbPath() string { return filepath.Join(c.data, "app.db") }
+
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// buildVersion is the version stamped at build time, else the VCS revision
+// Go recorded, else "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return s.Value[:12]
+			}
+		}
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return "dev"
+}
+
+// run is the whole program, so that tests can run it too: args without the
+// program name, the environment through getenv, output to stdout and stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve", "backup", "make-admin", "version":
+			cmd, args = args[0], args[1:]
+		}
+	}
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "maru", buildVersion())
+		return nil
+	}
+	c, fs, err := parseFlags(cmd, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "backup":
+		if fs.NArg() != 1 {
+			return errors.New("usage: app backup [flags] FILE")
+		}
+		return backup(ctx, c, fs.Arg(0), stdout)
+	case "make-admin":
+		if fs.NArg() != 1 {
+			return errors.New("usage: app make-admin [flags] EMAIL")
+		}
+		return makeAdmin(ctx, c, fs.Arg(0), stdout)
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	return serve(ctx, c, stdout, stderr)
+}
+
+// openExisting opens the database of c, refusing to create one: the
+// maintenance commands act on a server's data, never on an empty new file.
+func openExisting(ctx context.Context, c *config) (*store.Store, error) {
+	if _, err := os.Stat(c.dbPath()); err != nil {
+		return nil, fmt.Errorf("no database at %s (see -data): %w", c.dbPath(), err)
+	}
+	return store.Open(ctx, c.dbPath(), store.Options{BcryptCost: c.bcryptCost})
+}
+
+func backup(ctx context.Context, c *config, dst string, stdout io.Writer) error {
+	st, err := openExisting(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, dst); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "backup written to", dst)
+	return nil
+}
+
+func makeAdmin(ctx context.Context, c *config, email string, stdout io.Writer) error {
+	st, err := openExisting(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.SetAdmin(ctx, email, true); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with email %q", email)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, email, "is now an admin")
+	return nil
+}
+
+// serve runs the server until ctx is cancelled, then shuts down in order:
+// stop accepting and finish in-flight requests, close the server's own
+// long-lived connections, and close the database.
+func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+	start := time.Now()
+	logger, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.dbPath(), store.Options{BcryptCost: c.bcryptCost})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("close database", "err", err)
+		}
+	}()
+	srv, err := web.NewServer(web.Config{
+		BaseURL:        c.baseURL,
+		Version:        buildVersion(),
+		MaxUploadBytes: c.maxUpload,
+		AccessTTL:      c.accessTTL,
+		RefreshTTL:     c.refreshTTL,
+	}, logger, st, staticFS())
+	if err != nil {
+		return err
+	}
+	// Listen before serving, so that "address in use" is reported at once
+	// and -addr :0 works (tests read the chosen address from the log).
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go purgeExpired(ctx, st, logger)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	logger.Info("serving", "addr", ln.Addr().String(), "data", c.data, "version", buildVersion(),
+		"startup", time.Since(start).Round(time.Microsecond))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownWait)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	srv.Close()
+	if err != nil {
+		logger.Warn("in-flight requests cut off at shutdown timeout", "err", err)
+	}
+	return nil
+}
+
+// purgeExpired deletes expired tokens and sessions once an hour.
+func purgeExpired(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := st.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("purge expired", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

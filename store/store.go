@@ -1,0 +1,186 @@
+// Package store keeps everything maru knows in one SQLite file: schema
+// migrations, typed queries and the domain types they load and save.
+//
+// The store never imports net/http; the web package talks to it only through
+// the exported methods of *Store.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Options tunes a Store. The zero value is what production uses.
+type Options struct {
+	// Now returns the current time; tests inject a fixed clock. Defaults to time.Now.
+	Now func() time.Time
+	// BcryptCost is the work factor of password hashes. Zero means bcrypt's
+	// default; tests lower it to keep the suite fast.
+	BcryptCost int
+	// Readers caps the reader pool. Zero means 4, enough for a Pi's cores.
+	Readers int
+}
+
+// Store is maru's SQLite database: one writer connection and a small pool of
+// read-only connections on the same file.
+type Store struct {
+	wdb  *sql.DB // exactly one connection: SQLite allows one writer at a time
+	rdb  *sql.DB // query_only connections for everything that does not write
+	path string
+	opt  Options
+	now  func() time.Time
+
+	stmtUserByID *sql.Stmt
+	dummyHash    func() []byte
+}
+
+// The pragmas live in the DSN rather than in an Exec after opening because
+// database/sql opens connections lazily and at will: only the DSN reaches
+// every one of them. The cache is kept small (2 MiB each) for a Pi.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "cache_size(-2000)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
+		// never fails half-way with SQLITE_BUSY when it upgrades to a writer.
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database file at path, applies any
+// pending migrations and returns a ready Store.
+func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	return open(ctx, path, opt, len(migrations))
+}
+
+func open(ctx context.Context, path string, opt Options, upto int) (*Store, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Readers <= 0 {
+		opt.Readers = 4
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	wdb, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open writer: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+
+	s := &Store{wdb: wdb, path: path, opt: opt, now: func() time.Time { return opt.Now().UTC() }}
+	// Made on first use rather than at start-up: hashing costs tens of
+	// milliseconds on a Pi, and most starts never see an unknown email.
+	s.dummyHash = sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("maru-no-such-user"), s.bcryptCost())
+		return h
+	})
+	if err := migrate(ctx, wdb, upto); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+
+	rdb, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open readers: %w", err)
+	}
+	rdb.SetMaxOpenConns(opt.Readers)
+	rdb.SetMaxIdleConns(opt.Readers)
+	s.rdb = rdb
+
+	if s.stmtUserByID, err = rdb.PrepareContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	return s, nil
+}
+
+// Close waits for nothing: callers stop using the store first. It checkpoints
+// the WAL so that the main file alone is a complete copy after a clean stop.
+func (s *Store) Close() error {
+	if s.stmtUserByID != nil {
+		s.stmtUserByID.Close()
+	}
+	var errs []error
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.Close())
+	}
+	if _, err := s.wdb.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+	}
+	errs = append(errs, s.wdb.Close())
+	return errors.Join(errs...)
+}
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.rdb.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// Backup writes a consistent copy of the live database to dst, which must not
+// exist yet. It works while a server is running on the same file.
+func (s *Store) Backup(ctx context.Context, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("backup: %s already exists", dst)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := s.rdb.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in one write transaction, committing if it returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in one read transaction, so that its queries see one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}

@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Limits on account fields, in characters (runes).
+const (
+	MaxEmailLen    = 254
+	MinPasswordLen = 8
+	MaxPasswordLen = 72 // bcrypt reads no further; longer would silently be ignored
+	MaxNicknameLen = 50
+	MaxContactLen  = 30
+	MaxStatusLen   = 200
+)
+
+// User is an account together with its profile: the two are one to one.
+type User struct {
+	ID            int64
+	Email         string
+	PasswordHash  string
+	Nickname      string
+	ContactNumber string
+	Status        string
+	IsPrivate     bool
+	IsAdmin       bool
+	PictureID     int64 // 0 when the user has no picture
+	CreatedAt     time.Time
+}
+
+const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner) (*User, error) {
+	var u User
+	var created int64
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Nickname, &u.ContactNumber, &u.Status,
+		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMicros(created)
+	return &u, nil
+}
+
+func micros(t time.Time) int64       { return t.UnixMicro() }
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// NewUser is what registration asks for.
+type NewUser struct {
+	Email    string
+	Password string
+	Nickname string // optional: the part of the email before '@' when empty
+}
+
+// NormalizeEmail trims an address and lowercases its domain, the part that is
+// case-insensitive by standard; uniqueness ignores case altogether.
+func NormalizeEmail(email string) string {
+	email = strings.TrimSpace(email)
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		email = email[:at] + strings.ToLower(email[at:])
+	}
+	return email
+}
+
+// ValidEmail reports whether s is a plain address (no display name).
+func ValidEmail(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > MaxEmailLen || strings.ContainsAny(s, " \t\r\n<>\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+func validatePassword(v *ValidationError, password, email string) {
+	switch {
+	case password == "":
+		v.Add("password", "This field may not be blank.")
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		v.Add("password", fmt.Sprintf("This password is too short. It must contain at least %d characters.", MinPasswordLen))
+	case len(password) > MaxPasswordLen:
+		v.Add("password", fmt.Sprintf("This password is too long. It must contain at most %d bytes.", MaxPasswordLen))
+	}
+	if password != "" && strings.IndexFunc(password, func(r rune) bool { return !unicode.IsDigit(r) }) < 0 {
+		v.Add("password", "This password is entirely numeric.")
+	}
+	if password != "" && strings.EqualFold(password, email) {
+		v.Add("password", "The password is too similar to the email.")
+	}
+}
+
+// checkText validates a free-text field: no control characters, at most max runes.
+func checkText(v *ValidationError, field, s string, max int) {
+	if n := utf8.RuneCountInString(s); n > max {
+		v.Add(field, fmt.Sprintf("Ensure this field has no more than %d characters.", max))
+	}
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0 {
+		v.Add(field, "This field may not contain control characters.")
+	}
+}
+
+// CreateUser validates nu, hashes the password and stores the new account.
+// A taken email (in any case) is a ValidationError on "email".
+func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+	email := NormalizeEmail(nu.Email)
+	nickname := strings.TrimSpace(nu.Nickname)
+	v := new(ValidationError)
+	switch {
+	case email == "":
+		v.Add("email", "This field may not be blank.")
+	case !ValidEmail(email):
+		v.Add("email", "Enter a valid email address.")
+	}
+	validatePassword(v, nu.Password, email)
+	if nickname == "" && v.Err() == nil {
+		nickname = email[:strings.LastIndexByte(email, '@')]
+		if r := []rune(nickname); len(r) > MaxNicknameLen {
+			nickname = string(r[:MaxNicknameLen])
+		}
+	}
+	checkText(v, "nickname", nickname, MaxNicknameLen)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), s.bcryptCost())
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	var u *User
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO users (email, password_hash, nickname, created_at) VALUES (?, ?, ?, ?)`,
+			email, string(hash), nickname, micros(s.now()))
+		if isUniqueViolation(err) {
+			return Invalid("email", "A user is already registered with this e-mail address.")
+		}
+		if err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		id, _ := res.LastInsertId()
+		u, err = userByID(ctx, tx, id)
+		return err
+	})
+	return u, err
+}
+
+func (s *Store) bcryptCost() int {
+	if s.opt.BcryptCost != 0 {
+		return s.opt.BcryptCost
+	}
+	return bcrypt.DefaultCost
+}
+
+
+// Authenticate returns the user whose email and password match, or
+// ErrInvalidCredentials.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (*User, error) {
+	u, err := s.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		// Compare anyway, so that a login takes as long for a missing
+		// account as for a wrong password.
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return nil, ErrInvalidCredentials
+	}
+	return u, nil
+}
+
+// UserByID loads one user.
+func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
+	u, err := scanUser(s.stmtUserByID.QueryRowContext(ctx, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("user %d: %w", id, err)
+	}
+	return u, err
+}
+
+func userByID(ctx context.Context, tx *sql.Tx, id int64) (*User, error) {
+	return scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// UserByEmail loads one user by email, ignoring case.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
+	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, NormalizeEmail(email)))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("user by email: %w", err)
+	}
+	return u, err
+}
+
+// SetAdmin grants or withdraws the admin role of the user with email.
+func (s *Store) SetAdmin(ctx context.Context, email string, admin bool) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = ? WHERE email = ?`, admin, NormalizeEmail(email))
+		if err != nil {
+			return fmt.Errorf("set admin: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// ProfileUpdate is a partial update of a profile: nil fields keep their value.
+type ProfileUpdate struct {
+	Nickname      *string
+	ContactNumber *string
+	Status        *string
+	IsPrivate     *bool
+	// Picture, when set, replaces the picture; RemovePicture clears it.
+	Picture       *Picture
+	RemovePicture bool
+}
+
+// Picture is a profile picture, already re-encoded by the caller.
+type Picture struct {
+	ID          int64
+	UserID      int64
+	ContentType string
+	Data        []byte
+	CreatedAt   time.Time
+}
+
+func validContact(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9') && !strings.ContainsRune("+-() .", r)
+	}) < 0
+}
+
+// UpdateProfile validates and applies up to the user's profile in one
+// transaction: either every field changes or none does.
+func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdate) (*User, error) {
+	v := new(ValidationError)
+	if up.Nickname != nil {
+		n := strings.TrimSpace(*up.Nickname)
+		up.Nickname = &n
+		if n == "" {
+			v.Add("nickname", "This field may not be blank.")
+		}
+		checkText(v, "nickname", n, MaxNicknameLen)
+	}
+	if up.ContactNumber != nil {
+		c := strings.TrimSpace(*up.ContactNumber)
+		up.ContactNumber = &c
+		if utf8.RuneCountInString(c) > MaxContactLen {
+			v.Add("contact_number", fmt.Sprintf("Ensure this field has no more than %d characters.", MaxContactLen))
+		} else if !validContact(c) {
+			v.Add("contact_number", "Enter a valid phone number: digits, spaces and + - ( ) only.")
+		}
+	}
+	if up.Status != nil {
+		st := strings.TrimSpace(*up.Status)
+		up.Status = &st
+		checkText(v, "status", st, MaxStatusLen)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var u *User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		old, err := userByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if up.Nickname != nil {
+			old.Nickname = *up.Nickname
+		}
+		if up.ContactNumber != nil {
+			old.ContactNumber = *up.ContactNumber
+		}
+		if up.Status != nil {
+			old.Status = *up.Status
+		}
+		if up.IsPrivate != nil {
+			old.IsPrivate = *up.IsPrivate
+		}
+		oldPicture := old.PictureID
+		if up.Picture != nil {
+			res, err := tx.ExecContext(ctx,
+				`INSERT INTO pictures (user_id, content_type, data, created_at) VALUES (?, ?, ?, ?)`,
+				userID, up.Picture.ContentType, up.Picture.Data, micros(s.now()))
+			if err != nil {
+				return fmt.Errorf("insert picture: %w", err)
+			}
+			old.PictureID, _ = res.LastInsertId()
+		} else if up.RemovePicture {
+			old.PictureID = 0
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE users SET nickname = ?, contact_number = ?, status = ?, is_private = ?, picture_id = NULLIF(?, 0) WHERE id = ?`,
+			old.Nickname, old.ContactNumber, old.Status, old.IsPrivate, old.PictureID, userID)
+		if err != nil {
+			return fmt.Errorf("update profile: %w", err)
+		}
+		if oldPicture != 0 && oldPicture != old.PictureID {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM pictures WHERE id = ?`, oldPicture); err != nil {
+				return fmt.Errorf("delete old picture: %w", err)
+			}
+		}
+		u = old
+		return nil
+	})
+	return u, err
+}
+
+// PictureByID loads a stored picture.
+func (s *Store) PictureByID(ctx context.Context, id int64) (*Picture, error) {
+	var p Picture
+	var created int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at FROM pictures WHERE id = ?`, id).
+		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("picture %d: %w", id, err)
+	}
+	p.CreatedAt = fromMicros(created)
+	return &p, nil
+}

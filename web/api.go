@@ -1,0 +1,237 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"maru/store"
+)
+
+// Messages the API shares with the DRF clients that were written for it.
+const (
+	msgNotAuthenticated = "Authentication credentials were not provided."
+	msgForbidden        = "You do not have permission to perform this action."
+	msgNotFound         = "Not found."
+	msgServerError      = "A server error occurred."
+	msgTooLarge         = "Request body is too large."
+	msgRequired         = "This field is required."
+	msgBlank            = "This field may not be blank."
+)
+
+// apiError is an error with the status and JSON body the client should see.
+type apiError struct {
+	status int
+	body   any
+	header http.Header
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("api error %d", e.status) }
+
+// detail is the {"detail": msg} body DRF uses for most errors.
+func detail(msg string) map[string]string { return map[string]string{"detail": msg} }
+
+func errDetail(status int, msg string) error { return &apiError{status: status, body: detail(msg)} }
+
+var (
+	errNotAuthenticated = errDetail(http.StatusUnauthorized, msgNotAuthenticated)
+	errForbidden        = errDetail(http.StatusForbidden, msgForbidden)
+	errNotFound         = errDetail(http.StatusNotFound, msgNotFound)
+)
+
+// drfTime formats t as DRF does: RFC 3339 in UTC with microseconds.
+func drfTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+// writeJSON marshals v first and only then writes status and body, so a value
+// that cannot be encoded becomes a clean 500 rather than half a response.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "path", r.URL.Path, "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"detail":"`+msgServerError+`"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// writeError answers with the DRF shape of err. Store errors map to their
+// statuses here and nowhere else; anything unexpected is logged and becomes
+// a generic 500 whose body says nothing about the cause.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var ve *store.ValidationError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		for k, vs := range ae.header {
+			w.Header()[k] = vs
+		}
+		s.writeJSON(w, r, ae.status, ae.body)
+	case errors.As(err, &ve):
+		s.writeJSON(w, r, http.StatusBadRequest, ve.Fields)
+	case errors.As(err, &mbe):
+		s.writeJSON(w, r, http.StatusRequestEntityTooLarge, detail(msgTooLarge))
+	case errors.Is(err, store.ErrNotFound):
+		s.writeJSON(w, r, http.StatusNotFound, detail(msgNotFound))
+	case errors.Is(err, store.ErrConflict):
+		s.writeJSON(w, r, http.StatusBadRequest, map[string][]string{"non_field_errors": {"This change conflicts with existing data."}})
+	default:
+		s.serverError(w, r, err)
+	}
+}
+
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; there is nobody to answer and nothing to fix.
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "client gone", slog.String("path", r.URL.Path))
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	s.writeJSON(w, r, http.StatusInternalServerError, detail(msgServerError))
+}
+
+// readJSON decodes the JSON body of r into dst, capped at MaxJSONBytes.
+// An empty body decodes as {}, so a missing field is reported by validation
+// rather than as a parse error. Unknown fields are ignored.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errDetail(http.StatusBadRequest, "Could not read the request body.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	} else if err := checkJSONType(r); err != nil {
+		return err
+	}
+	return decodeJSON(body, dst)
+}
+
+// checkJSONType refuses a body that does not say it is JSON, so that a form
+// post is not misread as JSON (or as anything else).
+func checkJSONType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return unsupportedMediaType(ct)
+}
+
+func unsupportedMediaType(ct string) error {
+	if ct == "" {
+		ct = "none"
+	}
+	return errDetail(http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct))
+}
+
+// decodeJSON turns body into dst, translating decoder errors into DRF-shaped
+// 400s that name the field but never echo Go's own error text.
+func decodeJSON(body []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	err := dec.Decode(dst)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return errDetail(http.StatusBadRequest, "JSON parse error - extra data after the JSON value.")
+		}
+		return nil
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var fe *fieldError
+	switch {
+	case errors.As(err, &syn):
+		return errDetail(http.StatusBadRequest, fmt.Sprintf("JSON parse error - invalid syntax at byte %d.", syn.Offset))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errDetail(http.StatusBadRequest, "JSON parse error - unexpected end of input.")
+	case errors.As(err, &fe):
+		return store.Invalid(fe.field, fe.msg)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return store.Invalid("non_field_errors", fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", jsonKind(typ.Value)))
+		}
+		return store.Invalid(typ.Field, expected(typ))
+	default:
+		return errDetail(http.StatusBadRequest, "JSON parse error - malformed JSON.")
+	}
+}
+
+// fieldError lets a custom UnmarshalJSON report a message for its field.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func jsonKind(v string) string {
+	switch v {
+	case "array":
+		return "list"
+	case "string":
+		return "str"
+	case "number":
+		return "int"
+	case "bool":
+		return "bool"
+	}
+	return v
+}
+
+func expected(typ *json.UnmarshalTypeError) string {
+	switch typ.Type.Kind().String() {
+	case "string":
+		return "Not a valid string."
+	case "bool":
+		return "Must be a valid boolean."
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "A valid integer is required."
+	case "slice", "array":
+		return fmt.Sprintf("Expected a list of items but got type %q.", jsonKind(typ.Value))
+	case "struct", "map":
+		return fmt.Sprintf("Expected a dictionary of items, but got type %q.", jsonKind(typ.Value))
+	}
+	return "Invalid value."
+}
+
+// required adds "This field is required." for each named field whose value is nil.
+func required(v *store.ValidationError, fields map[string]*string) {
+	for name, p := range fields {
+		if p == nil {
+			v.Add(name, msgRequired)
+		}
+	}
+}
+
+// pathID reads the integer wildcard name of r; a malformed id is a 404,
+// as it names nothing that could exist.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNotFound
+	}
+	return id, nil
+}
+
+// clientAddr is the address of the peer, without its port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,179 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"maru/store"
+)
+
+type registrationRequest struct {
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+	Nickname *string `json:"nickname"`
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	var req registrationRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := new(store.ValidationError)
+	required(v, map[string]*string{"email": req.Email, "password": req.Password})
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	nu := store.NewUser{Email: *req.Email, Password: *req.Password}
+	if req.Nickname != nil {
+		nu.Nickname = *req.Nickname
+	}
+	u, err := s.store.CreateUser(r.Context(), nu)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusCreated, map[string]any{
+		"email":   u.Email,
+		"message": "회원가입이 완료되었습니다.",
+		"profile": s.profile(r, u),
+	})
+}
+
+type loginRequest struct {
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+}
+
+var errBadCredentials = store.Invalid("non_field_errors", "Unable to log in with provided credentials.")
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := new(store.ValidationError)
+	required(v, map[string]*string{"email": req.Email, "password": req.Password})
+	if req.Email != nil && strings.TrimSpace(*req.Email) == "" {
+		v.Add("email", msgBlank)
+	}
+	if req.Password != nil && *req.Password == "" {
+		v.Add("password", msgBlank)
+	}
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	account, addr := strings.ToLower(store.NormalizeEmail(*req.Email)), clientAddr(r)
+	if err := s.logins.check(account, addr); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.store.Authenticate(r.Context(), *req.Email, *req.Password)
+	if errors.Is(err, store.ErrInvalidCredentials) {
+		s.logins.failed(account, addr)
+		s.writeError(w, r, errBadCredentials)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.logins.succeeded(account)
+	info(r).user = u
+	access, refresh, err := s.tokenPair(r.Context(), u)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{
+		"message": "환영합니다.",
+		"profile": s.profile(r, u),
+		"refresh": refresh,
+		"access":  access,
+	})
+}
+
+type refreshRequest struct {
+	Refresh *string `json:"refresh"`
+}
+
+func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Refresh == nil || *req.Refresh == "" {
+		s.writeError(w, r, store.Invalid("refresh", msgRequired))
+		return
+	}
+	c, ok := s.tokens.parse(*req.Refresh, tokenRefresh)
+	if !ok {
+		s.writeError(w, r, errRefreshInvalid)
+		return
+	}
+	u, err := s.store.UserByID(r.Context(), c.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.writeError(w, r, errUserGone)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	info(r).user = u
+	access, _, err := s.tokens.issue(tokenAccess, u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	refresh, rc, err := s.tokens.issue(tokenRefresh, u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	err = s.store.RotateRefreshToken(r.Context(), c.ID, rc.ID, u.ID, rc.ExpiresAt.Time)
+	if errors.Is(err, store.ErrTokenRevoked) {
+		s.writeError(w, r, errRefreshRevoked)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"access": access, "refresh": refresh})
+}
+
+// handleLogout revokes the refresh token given, if any, and ends the browser
+// session the request came with, if any. Revoking a token that is already
+// revoked is not an error: the caller is logged out either way.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u := currentUser(r)
+	if req.Refresh != nil && *req.Refresh != "" {
+		c, ok := s.tokens.parse(*req.Refresh, tokenRefresh)
+		if !ok || c.UserID != u.ID {
+			s.writeError(w, r, errRefreshInvalid)
+			return
+		}
+		if err := s.store.RevokeRefreshToken(r.Context(), c.ID, u.ID); err != nil && !errors.Is(err, store.ErrTokenRevoked) {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if r.Header.Get("Authorization") == "" && s.sessionUserID(r.Context()) != 0 {
+		if err := s.sessions.Destroy(r.Context()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"message": "로그아웃이 완료되었습니다."})
+}

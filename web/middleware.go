@@ -1,0 +1,218 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"maru/store"
+)
+
+// reqInfo travels with a request from the logging middleware inward, so the
+// one log line per request can name the user that authentication found.
+type reqInfo struct {
+	user    *store.User
+	authErr error // a bad Bearer token; reported only by routes that need a user
+}
+
+type ctxKey int
+
+const reqInfoKey ctxKey = iota
+
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(reqInfoKey).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// currentUser is the authenticated user of r, or nil.
+func currentUser(r *http.Request) *store.User { return info(r).user }
+
+// statusWriter remembers the status and size of a response for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController and the WebSocket upgrade reach the
+// underlying writer's Flush and Hijack.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one line per request. It logs the path without its
+// query, which may carry a token (?token= on the chat socket).
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), reqInfoKey, ri)))
+		var uid int64
+		if ri.user != nil {
+			uid = ri.user.ID
+		}
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK // nothing written, or a hijacked connection
+		}
+		s.log.LogAttrs(r.Context(), logLevel(status), "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Int("bytes", sw.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.Int64("user_id", uid),
+			slog.String("remote", clientAddr(r)),
+		)
+	})
+}
+
+// recoverPanics turns a panic into a generic 500 and a logged stack, so one
+// bad request never takes the server down or leaks its internals.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v) // the handler asked to abort the connection: let net/http do it
+			}
+			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			w.Header().Set("Connection", "close")
+			s.writeJSON(w, r, http.StatusInternalServerError, detail(msgServerError))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Content-Security-Policy for pages: everything from our own origin, nothing
+// inline, and no framing. API responses get an even stricter one.
+const (
+	pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+		"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+	apiCSP = "default-src 'none'; frame-ancestors 'none'"
+)
+
+// secureHeaders sets the headers every response carries, errors included.
+// Page handlers replace the CSP with pageCSP.
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", apiCSP)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// guardCrossOrigin refuses unsafe cross-origin browser requests, which is
+// what protects cookie-authenticated requests from CSRF. A request that
+// carries its own Authorization header holds no ambient credential, so
+// there is nothing to forge and it passes.
+func guardCrossOrigin(cop *http.CrossOriginProtection, next http.Handler) http.Handler {
+	guarded := cop.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		guarded.ServeHTTP(w, r)
+	})
+}
+
+// loadSession loads the browser session for requests that may use one.
+// Token clients never do, so their requests skip the session table.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	withSession := s.sessions.LoadAndSave(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		withSession.ServeHTTP(w, r)
+	})
+}
+
+const sessionUserKey = "user_id"
+
+// authenticate finds the user of a request, from a Bearer access token or
+// else from the browser session. A bad token is remembered, not answered:
+// only routes that need a user report it.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ri := info(r)
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, tok, _ := strings.Cut(h, " ")
+			if strings.EqualFold(scheme, "Bearer") {
+				ri.user, ri.authErr = s.userFromAccessToken(r.Context(), strings.TrimSpace(tok))
+			}
+		} else {
+			if id := s.sessionUserID(r.Context()); id != 0 {
+				u, err := s.store.UserByID(r.Context(), id)
+				switch {
+				case err == nil:
+					ri.user = u
+				case errors.Is(err, store.ErrNotFound):
+					// The account is gone; the session means nothing any more.
+				default:
+					s.serverError(w, r, err)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sessionUserID is the user id the browser session holds, or 0. The session
+// must have been loaded into ctx (loadSession does that).
+func (s *Server) sessionUserID(ctx context.Context) int64 {
+	return s.sessions.GetInt64(ctx, sessionUserKey)
+}
+
+// requireUser lets only authenticated requests through to next.
+func (s *Server) requireUser(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ri := info(r)
+		if ri.authErr != nil {
+			s.writeError(w, r, ri.authErr)
+			return
+		}
+		if ri.user == nil {
+			s.writeError(w, r, errNotAuthenticated)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func logLevel(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+)
+
+// routes lists every route of maru in one place and wraps them in the
+// middleware chain, outermost first: recover, log, security headers, then
+// (except for static files, pictures and health) cross-origin protection,
+// the browser session and authentication.
+func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
+	app := http.NewServeMux()
+	api := func(pattern string, h http.HandlerFunc) { handleBoth(app, pattern, h) }
+
+	// Accounts and profiles.
+	api("POST /user/registration/", s.handleRegister)
+	api("POST /user/login/", s.handleLogin)
+	api("POST /user/token/refresh/", s.handleTokenRefresh)
+	api("POST /user/logout/", s.requireUser(s.handleLogout))
+	api("GET /mysite/user/v1/profile/", s.requireUser(s.handleProfile))
+	api("PUT /mysite/user/v1/profile/edit/", s.requireUser(s.handleProfileEdit))
+	api("PATCH /mysite/user/v1/profile/edit/", s.requireUser(s.handleProfileEdit))
+
+	public := http.NewServeMux()
+	public.Handle("GET /static/", s.assets.handler())
+	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
+	public.HandleFunc("GET /healthz", s.handleHealth)
+	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
+
+	return s.recoverPanics(s.logRequests(secureHeaders(public)))
+}
+
+// handleBoth registers pattern both with and without its trailing slash:
+// the seed's clients use both forms and, since they POST, cannot follow a
+// redirect from one to the other. "{$}" keeps "/x/" from matching "/x/y".
+func handleBoth(mux *http.ServeMux, pattern string, h http.Handler) {
+	method, path, _ := strings.Cut(pattern, " ")
+	path = strings.TrimSuffix(path, "/")
+	mux.Handle(method+" "+path, h)
+	mux.Handle(method+" "+path+"/{$}", h)
+}
+
+// matchOrRefuse serves matched routes from mux and answers the rest itself:
+// with DRF's JSON bodies for 404 and 405 instead of net/http's plain text.
+func (s *Server) matchOrRefuse(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r) // ServeHTTP, not h: it also sets r's path values
+			return
+		}
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			w.Header()["Allow"] = probe.header["Allow"]
+			s.writeJSON(w, r, http.StatusMethodNotAllowed, detail(`Method "`+r.Method+`" not allowed.`))
+		case http.StatusNotFound:
+			s.writeJSON(w, r, http.StatusNotFound, detail(msgNotFound))
+		default: // a redirect to the cleaned path
+			for k, v := range probe.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(probe.status)
+		}
+	})
+}
+
+// headerProbe records what net/http's own 404, 405 and redirect handlers
+// would answer, without sending it.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}

@@ -1,0 +1,156 @@
+// Package web is maru's HTTP face: the JSON API, the pages, the chat socket
+// and the middleware that authenticates and guards them all.
+package web
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"maru/store"
+)
+
+// Config is everything about the server that an operator can set.
+type Config struct {
+	// BaseURL is the public URL, such as https://club.example.org. It makes
+	// absolute links and, when https, secure cookies. Empty means links are
+	// built from each request's Host.
+	BaseURL string
+	// Version is reported by /healthz.
+	Version string
+	// MaxJSONBytes caps a JSON request body; MaxUploadBytes a multipart one.
+	MaxJSONBytes   int64
+	MaxUploadBytes int64
+	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// SessionTTL is the lifetime of a browser session.
+	SessionTTL time.Duration
+	// LoginFailures is how many failed logins an account, or a client address
+	// five times as many, may have within LoginWindow before it gets 429.
+	LoginFailures int
+	LoginWindow   time.Duration
+}
+
+// withDefaults fills the zero fields of c with the documented defaults.
+func (c Config) withDefaults() Config {
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxJSONBytes, 1<<20)
+	def(&c.MaxUploadBytes, 5<<20)
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	dur(&c.AccessTTL, 15*time.Minute)
+	dur(&c.RefreshTTL, 14*24*time.Hour)
+	dur(&c.SessionTTL, 14*24*time.Hour)
+	dur(&c.LoginWindow, 15*time.Minute)
+	if c.LoginFailures <= 0 {
+		c.LoginFailures = 5
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c
+}
+
+// Server serves maru over HTTP. Build it with NewServer.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	static   fs.FS
+	assets   *assets
+	sessions *scs.SessionManager
+	tokens   *tokenAuthority
+	logins   *loginThrottle
+	handler  http.Handler
+}
+
+// NewServer wires the routes and middleware over st. Everything that can be
+// wrong with the configuration or the embedded files fails here, at start-up,
+// not on some later request.
+func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (*Server, error) {
+	cfg = cfg.withDefaults()
+	var base *url.URL
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("base URL %q: want http(s)://host[:port]", cfg.BaseURL)
+		}
+		base = u
+	}
+	secret, err := st.Secret(context.Background(), "jwt_secret", 32)
+	if err != nil {
+		return nil, err
+	}
+	as, err := newAssets(static)
+	if err != nil {
+		return nil, err
+	}
+
+	sm := scs.New()
+	sm.Store = st.Sessions()
+	sm.Lifetime = cfg.SessionTTL
+	sm.Cookie.Name = "maru_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = base != nil && base.Scheme == "https"
+
+	s := &Server{
+		cfg:      cfg,
+		log:      logger,
+		store:    st,
+		static:   static,
+		assets:   as,
+		sessions: sm,
+		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
+		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
+	}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
+
+	cop := http.NewCrossOriginProtection()
+	if base != nil {
+		if err := cop.AddTrustedOrigin(base.Scheme + "://" + base.Host); err != nil {
+			return nil, fmt.Errorf("base URL: %w", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeJSON(w, r, http.StatusForbidden, detail("CSRF Failed: cross-origin request refused."))
+	}))
+	s.handler = s.routes(cop)
+	return s, nil
+}
+
+// ServeHTTP makes *Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// absURL turns a site path into an absolute URL: under BaseURL when it is
+// set, else under the scheme and host the request came in on.
+func (s *Server) absURL(r *http.Request, path string) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL + path
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
+
+// Close releases what the server holds beyond its HTTP requests, such as
+// hijacked chat sockets. Call it after http.Server.Shutdown.
+func (s *Server) Close() {}
