@@ -57,7 +57,7 @@ func scanUser(row scanner) (*User, error) {
 	return &u, nil
 }
 
-func micros(t time.Time) int64       { return t.UnixMicro() }
+func micros(t time.Time) int64      { return t.UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // NewUser is what registration asks for.
@@ -169,7 +169,6 @@ func (s *Store) bcryptCost() int {
 	}
 	return bcrypt.DefaultCost
 }
-
 
 // Authenticate returns the user whose email and password match, or
 // ErrInvalidCredentials.
