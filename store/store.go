@@ -153,7 +153,15 @@ func (s *Store) Backup(ctx context.Context, dst string) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if _, err := s.rdb.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+	// VACUUM INTO reads in one transaction, so the copy is consistent, but
+	// it cannot run on a query_only reader and should not hold up the
+	// writer: it gets a connection of its own.
+	db, err := sql.Open("sqlite", dsn(s.path, false))
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil

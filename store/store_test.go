@@ -1,0 +1,356 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// openTest opens a store on a fresh file in a temp dir.
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	return openAt(t, filepath.Join(t.TempDir(), "app.db"))
+}
+
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustCreate(t *testing.T, s *Store, email string) *User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), NewUser{Email: email, Password: "long enough pw"})
+	if err != nil {
+		t.Fatalf("create %s: %v", email, err)
+	}
+	return u
+}
+
+func TestMigrationsRunTwiceSafely(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	s := openAt(t, path)
+	mustCreate(t, s, "a@example.com")
+	s.Close()
+
+	s2 := openAt(t, path)
+	v, err := s2.SchemaVersion(context.Background())
+	if err != nil || v != len(migrations) {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, len(migrations))
+	}
+	if _, err := s2.UserByEmail(context.Background(), "a@example.com"); err != nil {
+		t.Fatalf("user lost on reopen: %v", err)
+	}
+}
+
+// A file made by an older binary (fewer migrations) is upgraded in place
+// and keeps its rows.
+func TestMigrationUpgradesOlderFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	old, err := open(ctx, path, Options{BcryptCost: bcrypt.MinCost}, 1)
+	if err != nil {
+		t.Fatalf("open at version 1: %v", err)
+	}
+	if v, _ := old.SchemaVersion(ctx); v != 1 {
+		t.Fatalf("old file at version %d, want 1", v)
+	}
+	// The old binary knew only the users table.
+	if _, err := old.wdb.Exec(`INSERT INTO users (email, password_hash, nickname, created_at) VALUES ('old@example.com', 'x', 'old', 1)`); err != nil {
+		t.Fatalf("insert into old schema: %v", err)
+	}
+	old.Close()
+
+	s := openAt(t, path)
+	if v, _ := s.SchemaVersion(ctx); v != len(migrations) {
+		t.Fatalf("upgraded to version %d, want %d", v, len(migrations))
+	}
+	u, err := s.UserByEmail(ctx, "old@example.com")
+	if err != nil || u.Nickname != "old" {
+		t.Fatalf("row lost in upgrade: %+v, %v", u, err)
+	}
+}
+
+func TestRefusesNewerFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	s := openAt(t, path)
+	if _, err := s.wdb.Exec(`PRAGMA user_version = 999`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(context.Background(), path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("open of a newer file: err = %v, want a 'newer' error", err)
+	}
+}
+
+// Every pooled connection, not just the first, must enforce foreign keys
+// and wait on a busy database: the pragmas live in the DSN for that.
+func TestPragmasOnEveryConnection(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	// Hold several reader connections at once so the pool must open new ones.
+	var conns []interface{ Close() error }
+	for i := 0; i < s.opt.Readers; i++ {
+		c, err := s.rdb.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var fk, busy, qo int
+		if err := c.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		c.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy)
+		c.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&qo)
+		if fk != 1 || busy != 5000 || qo != 1 {
+			t.Errorf("reader %d: foreign_keys=%d busy_timeout=%d query_only=%d; want 1, 5000, 1", i, fk, busy, qo)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	var mode string
+	var fk int
+	s.wdb.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	s.wdb.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	if mode != "wal" || fk != 1 {
+		t.Errorf("writer: journal_mode=%q foreign_keys=%d; want wal, 1", mode, fk)
+	}
+	// And the writer really enforces them.
+	_, err := s.wdb.Exec(`INSERT INTO pictures (user_id, content_type, data, created_at) VALUES (999, 'image/png', x'00', 1)`)
+	if err == nil {
+		t.Fatal("insert with a dangling foreign key succeeded")
+	}
+}
+
+func TestReadersCannotWrite(t *testing.T) {
+	s := openTest(t)
+	if _, err := s.rdb.Exec(`DELETE FROM users`); err == nil {
+		t.Fatal("a reader connection wrote to the database")
+	}
+}
+
+func TestSecretSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	s := openAt(t, path)
+	a, err := s.Secret(ctx, "jwt_secret", 32)
+	if err != nil || len(a) != 32 {
+		t.Fatalf("secret = %x, %v", a, err)
+	}
+	s.Close()
+	b, err := openAt(t, path).Secret(ctx, "jwt_secret", 32)
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("secret changed across restart: %x then %x (%v)", a, b, err)
+	}
+	other := openTest(t)
+	c, _ := other.Secret(ctx, "jwt_secret", 32)
+	if string(a) == string(c) {
+		t.Fatal("two databases share a secret: it must be random, not built in")
+	}
+}
+
+func TestCreateUserValidation(t *testing.T) {
+	s := openTest(t)
+	mustCreate(t, s, "taken@example.com")
+	tests := []struct {
+		name, email, password, field, msg string
+	}{
+		{"blank email", "", "long enough pw", "email", "This field may not be blank."},
+		{"bad email", "not-an-email", "long enough pw", "email", "Enter a valid email address."},
+		{"display name", "Bob <bob@example.com>", "long enough pw", "email", "Enter a valid email address."},
+		{"no dot in domain", "bob@localhost", "long enough pw", "email", "Enter a valid email address."},
+		{"duplicate in other case", "TAKEN@Example.COM", "long enough pw", "email", "A user is already registered with this e-mail address."},
+		{"short password", "b@example.com", "short", "password", "This password is too short. It must contain at least 8 characters."},
+		{"numeric password", "b@example.com", "1234567890", "password", "This password is entirely numeric."},
+		{"password is email", "bob@example.com", "bob@example.com", "password", "The password is too similar to the email."},
+		{"password too long", "b@example.com", strings.Repeat("x", 73), "password", "This password is too long. It must contain at most 72 bytes."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.CreateUser(context.Background(), NewUser{Email: tt.email, Password: tt.password})
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v, want a ValidationError", err)
+			}
+			if got := ve.Fields[tt.field]; len(got) == 0 || got[0] != tt.msg {
+				t.Fatalf("%s errors = %q, want %q", tt.field, got, tt.msg)
+			}
+		})
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u := mustCreate(t, s, "Kim@Example.com")
+	if u.Email != "Kim@example.com" || u.Nickname != "Kim" {
+		t.Fatalf("created %q / %q, want the domain lowercased and the local part as nickname", u.Email, u.Nickname)
+	}
+	if _, err := s.Authenticate(ctx, "kim@EXAMPLE.com", "long enough pw"); err != nil {
+		t.Fatalf("login with other case: %v", err)
+	}
+	for _, c := range []struct{ email, pw string }{{"kim@example.com", "wrong password"}, {"nobody@example.com", "long enough pw"}} {
+		if _, err := s.Authenticate(ctx, c.email, c.pw); !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("Authenticate(%q, %q) = %v, want ErrInvalidCredentials", c.email, c.pw, err)
+		}
+	}
+	if strings.Contains(u.PasswordHash, "long enough pw") || !strings.HasPrefix(u.PasswordHash, "$2") {
+		t.Fatalf("password stored as %q, want a bcrypt hash", u.PasswordHash)
+	}
+}
+
+func TestRefreshTokenRotation(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u := mustCreate(t, s, "a@example.com")
+	exp := time.Now().Add(time.Hour)
+	if err := s.AddRefreshToken(ctx, "one", u.ID, exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RotateRefreshToken(ctx, "one", "two", u.ID, exp); err != nil {
+		t.Fatalf("first rotation: %v", err)
+	}
+	if err := s.RotateRefreshToken(ctx, "one", "three", u.ID, exp); !errors.Is(err, ErrTokenRevoked) {
+		t.Fatalf("reuse of a rotated token: %v, want ErrTokenRevoked", err)
+	}
+	if err := s.RevokeRefreshToken(ctx, "two", u.ID+1); !errors.Is(err, ErrTokenRevoked) {
+		t.Fatalf("revoking another user's token: %v, want ErrTokenRevoked", err)
+	}
+	if err := s.RevokeRefreshToken(ctx, "two", u.ID); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	if err := s.RotateRefreshToken(ctx, "two", "four", u.ID, exp); !errors.Is(err, ErrTokenRevoked) {
+		t.Fatalf("use of a revoked token: %v, want ErrTokenRevoked", err)
+	}
+}
+
+// Concurrent rotations of one token: exactly one wins.
+func TestRefreshTokenRotationRace(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u := mustCreate(t, s, "a@example.com")
+	exp := time.Now().Add(time.Hour)
+	s.AddRefreshToken(ctx, "seed", u.ID, exp)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s.RotateRefreshToken(ctx, "seed", "next"+string(rune('a'+i)), u.ID, exp) == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d rotations of one token succeeded, want 1", wins)
+	}
+}
+
+func TestUpdateProfileIsAllOrNothing(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u := mustCreate(t, s, "a@example.com")
+	nick, bad := "New name", "call me maybe"
+	_, err := s.UpdateProfile(ctx, u.ID, ProfileUpdate{Nickname: &nick, ContactNumber: &bad})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !ve.Has("contact_number") {
+		t.Fatalf("err = %v, want a contact_number error", err)
+	}
+	got, _ := s.UserByID(ctx, u.ID)
+	if got.Nickname != u.Nickname {
+		t.Fatalf("nickname changed to %q by a refused update", got.Nickname)
+	}
+}
+
+func TestPictureReplacedAndOldDeleted(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u := mustCreate(t, s, "a@example.com")
+	u1, err := s.UpdateProfile(ctx, u.ID, ProfileUpdate{Picture: &Picture{ContentType: "image/png", Data: []byte("one")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := s.UpdateProfile(ctx, u.ID, ProfileUpdate{Picture: &Picture{ContentType: "image/png", Data: []byte("two")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u1.PictureID == u2.PictureID {
+		t.Fatal("a new picture reused the old id: its URL would serve changed bytes")
+	}
+	if _, err := s.PictureByID(ctx, u1.PictureID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("old picture still stored: %v", err)
+	}
+	u3, _ := s.UpdateProfile(ctx, u.ID, ProfileUpdate{RemovePicture: true})
+	if u3.PictureID != 0 {
+		t.Fatal("picture not removed")
+	}
+	if _, err := s.PictureByID(ctx, u2.PictureID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed picture still stored: %v", err)
+	}
+}
+
+func TestBackup(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	mustCreate(t, s, "a@example.com")
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	if err := s.Backup(ctx, dst); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if err := s.Backup(ctx, dst); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+	c := openAt(t, dst)
+	if _, err := c.UserByEmail(ctx, "a@example.com"); err != nil {
+		t.Fatalf("backup lacks the user: %v", err)
+	}
+	if fi, _ := os.Stat(dst); fi.Size() == 0 {
+		t.Fatal("empty backup")
+	}
+}
+
+func TestSessionsStore(t *testing.T) {
+	now := time.Now()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "app.db"), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ss := s.Sessions()
+	if err := ss.Commit("tok", []byte("data"), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok, err := ss.Find("tok"); !ok || err != nil || string(b) != "data" {
+		t.Fatalf("find = %q, %v, %v", b, ok, err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, ok, _ := ss.Find("tok"); ok {
+		t.Fatal("an expired session was found")
+	}
+	if err := s.PurgeExpired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.rdb.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d expired sessions left after purge", n)
+	}
+}
