@@ -27,6 +27,8 @@ type testEnv struct {
 	server *Server
 	http   *httptest.Server
 	logs   *lockedBuffer // everything the server logged
+
+	closeOnce sync.Once
 }
 
 // testStatic stands in for the embedded static/ folder.
@@ -36,7 +38,19 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, Config{}) }
 
 func newTestEnvWith(t *testing.T, cfg Config) *testEnv {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	return newTestEnvFull(t, filepath.Join(t.TempDir(), "app.db"), cfg)
+}
+
+// newTestEnvAt runs a server on the database file at path, so that a test
+// can stop it (close) and start another on the same file.
+func newTestEnvAt(t *testing.T, path string) *testEnv {
+	t.Helper()
+	return newTestEnvFull(t, path, Config{})
+}
+
+func newTestEnvFull(t *testing.T, path string, cfg Config) *testEnv {
+	t.Helper()
+	st, err := store.Open(context.Background(), path, store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -48,12 +62,18 @@ func newTestEnvWith(t *testing.T, cfg Config) *testEnv {
 		t.Fatalf("new server: %v", err)
 	}
 	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		hs.Close()
-		srv.Close()
-		st.Close()
+	e := &testEnv{t: t, store: st, server: srv, http: hs, logs: logs}
+	t.Cleanup(e.close)
+	return e
+}
+
+// close stops the server and closes its database; closing twice is harmless.
+func (e *testEnv) close() {
+	e.closeOnce.Do(func() {
+		e.http.Close()
+		e.server.Close()
+		e.store.Close()
 	})
-	return &testEnv{t: t, store: st, server: srv, http: hs, logs: logs}
 }
 
 // testUser is a registered account with a fresh token pair.
