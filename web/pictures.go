@@ -20,11 +20,15 @@ import (
 const (
 	maxPictureSide     = 512
 	maxSourceSide      = 12_000
-	maxSourcePixels    = 40_000_000
+	maxSourcePixels    = 25_000_000
 	pictureJPEGQuality = 85
 )
 
 const msgNotAnImage = "Upload a valid image. The file you uploaded was either not an image or a corrupted image."
+
+// pictureSlots bounds how many pictures are decoded at once: a 25-megapixel
+// image takes 100 MB while it is worked on, and a Pi has little to spare.
+var pictureSlots = make(chan struct{}, 2)
 
 // processPicture checks that data is a JPEG, PNG, GIF or WebP image by its
 // content, scales it to at most maxPictureSide on its long side and encodes
@@ -43,6 +47,8 @@ func processPicture(data []byte) (*store.Picture, error) {
 		cfg.Width*cfg.Height > maxSourcePixels {
 		return nil, store.Invalid("profile_picture", "Image dimensions are too large.")
 	}
+	pictureSlots <- struct{}{}
+	defer func() { <-pictureSlots }()
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, store.Invalid("profile_picture", msgNotAnImage)

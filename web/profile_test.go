@@ -99,6 +99,12 @@ func pngBytes(t *testing.T, img image.Image) []byte {
 	return buf.Bytes()
 }
 
+func pngBytesNoT(img image.Image, buf *bytes.Buffer) []byte {
+	buf.Reset()
+	png.Encode(buf, img)
+	return append([]byte(nil), buf.Bytes()...)
+}
+
 // jpegWithGPS is a JPEG carrying an EXIF block with a GPS position, as a
 // phone camera writes it.
 func jpegWithGPS(t *testing.T) []byte {
