@@ -258,3 +258,27 @@ func TestRevocationSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A verified token is remembered, but never past its expiry.
+func TestVerifiedTokenCacheHonoursExpiry(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	ta := &tokenAuthority{secret: []byte("k"), accessTTL: time.Minute, refreshTTL: time.Hour, now: func() time.Time { return now }}
+	tok, _, err := ta.issue(tokenAccess, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := ta.accessUserID(tok); !ok || id != 7 {
+		t.Fatalf("fresh token: %d, %v", id, ok)
+	}
+	if _, ok := ta.verified[tok]; !ok {
+		t.Fatal("verified token not remembered")
+	}
+	now = now.Add(2 * time.Minute)
+	if _, ok := ta.accessUserID(tok); ok {
+		t.Fatal("an expired token was accepted from the cache")
+	}
+	refresh, _, _ := ta.issue(tokenRefresh, 7)
+	if _, ok := ta.accessUserID(refresh); ok {
+		t.Fatal("a refresh token was accepted as an access token")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"maru/store"
@@ -52,19 +53,32 @@ var (
 // drfTime formats t as DRF does: RFC 3339 in UTC with microseconds.
 func drfTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
-// writeJSON marshals v first and only then writes status and body, so a value
+var hdrJSON = []string{"application/json"}
+
+// jsonBuffers recycles the buffers responses are encoded into.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeJSON encodes v first and only then writes status and body, so a value
 // that cannot be encoded becomes a clean 500 rather than half a response.
+// net/http adds Content-Length itself, as the body goes out in one write.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // let the odd huge response go, rather than pin it
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		s.log.Error("encode response", "path", r.URL.Path, "err", err)
-		status, b = http.StatusInternalServerError, []byte(`{"detail":"`+msgServerError+`"}`)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"detail":"` + msgServerError + `"}` + "\n")
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // writeError answers with the DRF shape of err. Store errors map to their

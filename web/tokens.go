@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -33,7 +34,24 @@ type tokenAuthority struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+
+	// verified remembers access tokens whose signature and claims have been
+	// checked, keyed by the whole token (signature included), until they
+	// expire. A client sends the same access token with every request for
+	// its lifetime; checking it once instead of each time halves the cost
+	// of an authenticated request.
+	mu       sync.RWMutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	userID  int64
+	expires time.Time
+}
+
+// maxVerified bounds the cache of verified tokens: about one per active
+// client, so a few thousand is plenty for the communities maru serves.
+const maxVerified = 4096
 
 func newJTI() string {
 	b := make([]byte, 16)
@@ -100,13 +118,45 @@ func (ta *tokenAuthority) parse(raw, kind string) (*tokenClaims, bool) {
 	return &c, true
 }
 
+// accessUserID checks an access token and returns the user id it carries.
+func (ta *tokenAuthority) accessUserID(raw string) (int64, bool) {
+	ta.mu.RLock()
+	v, ok := ta.verified[raw]
+	ta.mu.RUnlock()
+	if ok && ta.now().Before(v.expires) {
+		return v.userID, true
+	}
+	c, ok := ta.parse(raw, tokenAccess)
+	if !ok {
+		return 0, false
+	}
+	ta.mu.Lock()
+	if len(ta.verified) >= maxVerified {
+		now := ta.now()
+		for k, v := range ta.verified {
+			if !now.Before(v.expires) {
+				delete(ta.verified, k)
+			}
+		}
+		if len(ta.verified) >= maxVerified {
+			clear(ta.verified) // all live: start over rather than grow
+		}
+	}
+	if ta.verified == nil {
+		ta.verified = make(map[string]verifiedToken)
+	}
+	ta.verified[raw] = verifiedToken{userID: c.UserID, expires: c.ExpiresAt.Time}
+	ta.mu.Unlock()
+	return c.UserID, true
+}
+
 // userFromAccessToken returns the user an access token stands for.
 func (s *Server) userFromAccessToken(ctx context.Context, raw string) (*store.User, error) {
-	c, ok := s.tokens.parse(raw, tokenAccess)
+	id, ok := s.tokens.accessUserID(raw)
 	if !ok {
 		return nil, errTokenInvalid
 	}
-	u, err := s.store.UserByID(ctx, c.UserID)
+	u, err := s.store.UserByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUserGone
 	}
