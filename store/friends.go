@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -197,56 +199,77 @@ func (s *Store) SearchUsers(ctx context.Context, viewerID int64, keyword string)
 	if err != nil {
 		return nil, err
 	}
-	// A trigram index can only answer keywords of three characters or more;
-	// shorter ones scan users in id order, which LIMIT cuts short as soon as
-	// enough match.
+	// Public users come from the trigram index, which holds only them. It
+	// can only answer keywords of three characters or more; shorter ones
+	// scan users in id order, which LIMIT cuts short as soon as enough match.
 	var from, match, order string
 	var arg any
 	if utf8.RuneCountInString(keyword) >= 3 {
 		from = `users_email_search s JOIN users u ON u.id = s.rowid`
-		match = `users_email_search MATCH ?`
-		// Ordered by the index's own rowid, which the index yields in order:
-		// ordering by u.id would sort every match before LIMIT applies.
-		order = `s.rowid`
 		// One quoted FTS5 string: its characters are literal (a quote is
 		// doubled), and its trigrams must follow each other, which is
 		// exactly "contains keyword".
+		match = `users_email_search MATCH ?`
 		arg = `"` + strings.ReplaceAll(keyword, `"`, `""`) + `"`
+		// The index's own rowid, which it yields in order: ordering by u.id
+		// would sort every match before LIMIT applies.
+		order = `s.rowid`
 	} else {
 		from = `users u`
 		match = `u.email LIKE ? ESCAPE '\'`
-		order = `u.id`
 		arg = "%" + likeEscaper.Replace(keyword) + "%"
+		order = `u.id`
 	}
-	query := `
+	columns := `
 		SELECT ` + prefixed("u", userColumns) + `,
 		       EXISTS (SELECT 1 FROM friends f WHERE f.user_id = ? AND f.friend_id = u.id),
-		       EXISTS (SELECT 1 FROM friends f WHERE f.user_id = u.id AND f.friend_id = ?)
-		FROM ` + from + `
-		WHERE ` + match + ` AND u.id <> ? AND (u.is_private = 0 OR u.email = ?)
-		ORDER BY ` + order + `
-		LIMIT ?`
+		       EXISTS (SELECT 1 FROM friends f WHERE f.user_id = u.id AND f.friend_id = ?)`
+	public := columns + ` FROM ` + from + `
+		WHERE ` + match + ` AND u.is_private = 0 AND u.id <> ?
+		ORDER BY ` + order + ` LIMIT ?`
+	private := columns + ` FROM users u WHERE u.email = ? AND u.is_private = 1 AND u.id <> ?`
+
 	var out []UserMatch
 	err = s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, viewerID, viewerID, arg, viewerID, NormalizeEmail(keyword), MaxSearchResults)
+		var err error
+		out, err = scanMatches(tx.QueryContext(ctx, public, viewerID, viewerID, arg, viewerID, MaxSearchResults))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var m UserMatch
-			m.User, err = scanUser(rowWith(rows, &m.IsFriend, &m.AddedMe))
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
+		if !strings.Contains(keyword, "@") {
+			return nil // not a full address: no private user to find
 		}
-		return rows.Err()
+		found, err := scanMatches(tx.QueryContext(ctx, private, viewerID, viewerID, NormalizeEmail(keyword), viewerID))
+		if err != nil || len(found) == 0 {
+			return err
+		}
+		i, _ := slices.BinarySearchFunc(out, found[0].User.ID, func(m UserMatch, id int64) int { return cmp.Compare(m.User.ID, id) })
+		out = slices.Insert(out, i, found[0])
+		if len(out) > MaxSearchResults {
+			out = out[:MaxSearchResults]
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	return out, nil
+}
+
+func scanMatches(rows *sql.Rows, err error) ([]UserMatch, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []UserMatch
+	for rows.Next() {
+		var m UserMatch
+		if m.User, err = scanUser(rowWith(rows, &m.IsFriend, &m.AddedMe)); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // likeEscaper makes a string match itself in a LIKE pattern with ESCAPE '\'.

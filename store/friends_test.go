@@ -377,6 +377,57 @@ func TestSearchIndexInSync(t *testing.T) {
 			t.Errorf("%q after delete and rename: %d results, want %d", kw, n, want)
 		}
 	}
+	setPrivate := func(private bool) {
+		t.Helper()
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE users SET is_private = ? WHERE id = ?`, private, ids[1])
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPrivate(true)
+	setPrivate(true) // no change: the index must not take it twice
+	for kw, want := range map[string]int{"renamed": 0, "renamed@example.com": 1, "RENAMED@EXAMPLE.COM": 1} {
+		if n := search(kw); n != want {
+			t.Errorf("%q once private: %d results, want %d", kw, n, want)
+		}
+	}
+	setPrivate(false)
+	if n := search("renamed"); n != 1 {
+		t.Errorf("public again: %d results, want 1", n)
+	}
+	// A private user deleted leaves no trace in the index either.
+	insertUsers(t, s, func(int) bool { return true }, "hidden@example.com")
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM users WHERE email = 'hidden@example.com'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The index holds exactly the public users.
+	ids2 := func(q string) []int64 {
+		t.Helper()
+		rows, err := s.rdb.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			out = append(out, id)
+		}
+		return out
+	}
+	indexed := ids2(`SELECT rowid FROM users_email_search ORDER BY rowid`)
+	public := ids2(`SELECT id FROM users WHERE is_private = 0 ORDER BY id`)
+	if !slices.Equal(indexed, public) {
+		t.Errorf("index holds users %v, want the public ones %v", indexed, public)
+	}
 	if _, err := s.wdb.Exec(`INSERT INTO users_email_search (users_email_search, rank) VALUES ('integrity-check', 1)`); err != nil {
 		t.Errorf("index integrity check: %v", err)
 	}
