@@ -22,6 +22,13 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("PUT /mysite/user/v1/profile/edit/", s.requireUser(s.handleProfileEdit))
 	api("PATCH /mysite/user/v1/profile/edit/", s.requireUser(s.handleProfileEdit))
 
+	// Friends.
+	api("POST /user/add-friend/", s.requireUser(s.handleAddFriend))
+	api("GET /user/friends/", s.requireUser(s.handleFriends))
+	api("GET /user/friend-profile/{id}/", s.requireUser(s.handleFriendProfile))
+	api("GET /user/search-friends/", s.requireUser(s.handleSearchFriends))
+	api("POST /user/delete-friend/", s.requireUser(s.handleDeleteFriend))
+
 	public := http.NewServeMux()
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"maru/store"
+)
+
+// friendJSON is an entry of GET /user/friends/. ID is the friend's user id,
+// the one /user/friend-profile/<id>/ takes.
+type friendJSON struct {
+	ID             int64   `json:"id"`
+	Email          string  `json:"email"`
+	Nickname       string  `json:"nickname"`
+	ProfilePicture *string `json:"profile_picture"`
+	Status         string  `json:"status"`
+	Mutual         bool    `json:"mutual"`
+}
+
+// userMatchJSON is a result of GET /user/search-friends/.
+type userMatchJSON struct {
+	ID             int64   `json:"id"`
+	Email          string  `json:"email"`
+	Nickname       string  `json:"nickname"`
+	ProfilePicture *string `json:"profile_picture"`
+	Status         string  `json:"status"`
+	IsFriend       bool    `json:"is_friend"`
+}
+
+// canSeeProfile reports whether viewer may see owner's whole profile: a
+// private one shows itself only to its owner and to those the owner has
+// added. Every route that shows profile data asks this first.
+func (s *Server) canSeeProfile(ctx context.Context, viewer, owner *store.User) (bool, error) {
+	if !owner.IsPrivate || viewer.ID == owner.ID {
+		return true, nil
+	}
+	return s.store.HasAdded(ctx, owner.ID, viewer.ID)
+}
+
+// visibleStatus is owner's status as someone shows it who may or may not
+// see the whole profile (addedViewer: owner has added them). Email,
+// nickname and picture identify a user everywhere, chat included; the
+// status, like the contact number, belongs to the private part.
+func visibleStatus(owner *store.User, addedViewer bool) string {
+	if owner.IsPrivate && !addedViewer {
+		return ""
+	}
+	return owner.Status
+}
+
+type friendRequest struct {
+	Email *string `json:"email"`
+}
+
+// readFriendRequest decodes {"email"} and insists on the field.
+func (s *Server) readFriendRequest(w http.ResponseWriter, r *http.Request) (string, error) {
+	var req friendRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return "", err
+	}
+	if req.Email == nil {
+		return "", store.Invalid("email", msgRequired)
+	}
+	return *req.Email, nil
+}
+
+func (s *Server) handleAddFriend(w http.ResponseWriter, r *http.Request) {
+	email, err := s.readFriendRequest(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	friend, err := s.store.AddFriend(r.Context(), currentUser(r).ID, email)
+	switch {
+	case errors.Is(err, store.ErrFriendSelf):
+		err = errDetail(http.StatusBadRequest, "자기 자신은 친구로 추가할 수 없습니다.")
+	case errors.Is(err, store.ErrFriendExists):
+		err = errDetail(http.StatusBadRequest, store.NormalizeEmail(email)+"님은 이미 친구 목록에 있습니다.")
+	case errors.Is(err, store.ErrFriendLimit):
+		err = errDetail(http.StatusBadRequest, fmt.Sprintf("친구는 최대 %d명까지 추가할 수 있습니다.", store.MaxFriends))
+	}
+	if err != nil {
+		s.writeError(w, r, err) // an unknown email is store.ErrNotFound: 404
+		return
+	}
+	s.writeJSON(w, r, http.StatusCreated, map[string]string{"message": friend.Email + "님을 친구로 추가했습니다."})
+}
+
+func (s *Server) handleFriends(w http.ResponseWriter, r *http.Request) {
+	friends, err := s.store.Friends(r.Context(), currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]friendJSON, 0, len(friends))
+	for _, f := range friends {
+		out = append(out, friendJSON{
+			ID:             f.User.ID,
+			Email:          f.User.Email,
+			Nickname:       f.User.Nickname,
+			ProfilePicture: s.pictureURL(r, f.User),
+			Status:         visibleStatus(f.User, f.Mutual),
+			Mutual:         f.Mutual,
+		})
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+func (s *Server) handleFriendProfile(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	owner, err := s.store.UserByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ok, err := s.canSeeProfile(r.Context(), currentUser(r), owner)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !ok {
+		s.writeError(w, r, errForbidden)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, s.profile(r, owner))
+}
+
+func (s *Server) handleSearchFriends(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if !q.Has("keyword") {
+		s.writeError(w, r, store.Invalid("keyword", msgRequired))
+		return
+	}
+	matches, err := s.store.SearchUsers(r.Context(), currentUser(r).ID, q.Get("keyword"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]userMatchJSON, 0, len(matches))
+	for _, m := range matches {
+		out = append(out, userMatchJSON{
+			ID:             m.User.ID,
+			Email:          m.User.Email,
+			Nickname:       m.User.Nickname,
+			ProfilePicture: s.pictureURL(r, m.User),
+			Status:         visibleStatus(m.User, m.AddedMe),
+			IsFriend:       m.IsFriend,
+		})
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+func (s *Server) handleDeleteFriend(w http.ResponseWriter, r *http.Request) {
+	email, err := s.readFriendRequest(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	err = s.store.RemoveFriend(r.Context(), currentUser(r).ID, email)
+	email = strings.TrimSpace(email)
+	if errors.Is(err, store.ErrNotFriend) {
+		err = errDetail(http.StatusBadRequest, email+"님은 친구 목록에 없습니다.")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"message": email + "님을 친구 목록에서 삭제했습니다."})
+}
