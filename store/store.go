@@ -82,6 +82,13 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// The file holds password hashes and the token secret: create it
+	// readable by its owner only. SQLite gives -wal and -shm the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create database file: %w", err)
+	}
 	wdb, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)

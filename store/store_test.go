@@ -135,6 +135,20 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 	}
 }
 
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "app.db")
+	openAt(t, path)
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no access for group and others", p, mode)
+		}
+	}
+}
+
 func TestReadersCannotWrite(t *testing.T) {
 	s := openTest(t)
 	if _, err := s.rdb.Exec(`DELETE FROM users`); err == nil {

@@ -93,6 +93,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		for k, vs := range ae.header {
 			w.Header()[k] = vs
 		}
+		if ae.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		}
 		s.writeJSON(w, r, ae.status, ae.body)
 	case errors.As(err, &ve):
 		s.writeJSON(w, r, http.StatusBadRequest, ve.Fields)
