@@ -10,25 +10,38 @@ import (
 	"maru/store"
 )
 
-// friendJSON is an entry of GET /user/friends/. ID is the friend's user id,
-// the one /user/friend-profile/<id>/ takes.
-type friendJSON struct {
+// userCardJSON is the short form of a user that lists show. ID is the
+// user's id, the one /user/friend-profile/<id>/ takes.
+type userCardJSON struct {
 	ID             int64   `json:"id"`
 	Email          string  `json:"email"`
 	Nickname       string  `json:"nickname"`
 	ProfilePicture *string `json:"profile_picture"`
 	Status         string  `json:"status"`
-	Mutual         bool    `json:"mutual"`
+}
+
+// userCard is u as a list shows it; addedViewer says whether u has added
+// the viewer, which decides whether a private user's status shows.
+func (s *Server) userCard(r *http.Request, u *store.User, addedViewer bool) userCardJSON {
+	return userCardJSON{
+		ID:             u.ID,
+		Email:          u.Email,
+		Nickname:       u.Nickname,
+		ProfilePicture: s.pictureURL(r, u),
+		Status:         visibleStatus(u, addedViewer),
+	}
+}
+
+// friendJSON is an entry of GET /user/friends/.
+type friendJSON struct {
+	userCardJSON
+	Mutual bool `json:"mutual"`
 }
 
 // userMatchJSON is a result of GET /user/search-friends/.
 type userMatchJSON struct {
-	ID             int64   `json:"id"`
-	Email          string  `json:"email"`
-	Nickname       string  `json:"nickname"`
-	ProfilePicture *string `json:"profile_picture"`
-	Status         string  `json:"status"`
-	IsFriend       bool    `json:"is_friend"`
+	userCardJSON
+	IsFriend bool `json:"is_friend"`
 }
 
 // canSeeProfile reports whether viewer may see owner's whole profile: a
@@ -98,14 +111,7 @@ func (s *Server) handleFriends(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]friendJSON, 0, len(friends))
 	for _, f := range friends {
-		out = append(out, friendJSON{
-			ID:             f.User.ID,
-			Email:          f.User.Email,
-			Nickname:       f.User.Nickname,
-			ProfilePicture: s.pictureURL(r, f.User),
-			Status:         visibleStatus(f.User, f.Mutual),
-			Mutual:         f.Mutual,
-		})
+		out = append(out, friendJSON{s.userCard(r, f.User, f.Mutual), f.Mutual})
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 }
@@ -146,14 +152,7 @@ func (s *Server) handleSearchFriends(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]userMatchJSON, 0, len(matches))
 	for _, m := range matches {
-		out = append(out, userMatchJSON{
-			ID:             m.User.ID,
-			Email:          m.User.Email,
-			Nickname:       m.User.Nickname,
-			ProfilePicture: s.pictureURL(r, m.User),
-			Status:         visibleStatus(m.User, m.AddedMe),
-			IsFriend:       m.IsFriend,
-		})
+		out = append(out, userMatchJSON{s.userCard(r, m.User, m.AddedMe), m.IsFriend})
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 }
