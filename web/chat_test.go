@@ -493,14 +493,17 @@ func TestChatRESTBroadcast(t *testing.T) {
 // TestChatSlowClient: a client that never reads must not hold up anyone
 // else, and is dropped.
 func TestChatSlowClient(t *testing.T) {
-	e := newTestEnvWith(t, Config{ChatRate: -1, ChatMaxLen: 64 << 10, ChatQueue: 8, ChatWriteTimeout: 500 * time.Millisecond})
+	// Small fixed socket buffers on both ends (fixed also stops the kernel
+	// from growing them) make a client that does not read felt soon.
+	e := envWith(t, filepath.Join(t.TempDir(), "app.db"),
+		Config{ChatRate: -1, ChatMaxLen: 64 << 10, ChatQueue: 8, ChatWriteTimeout: 500 * time.Millisecond},
+		func(ln net.Listener) net.Listener { return smallBuffers{ln} })
 	ann := e.register("ann@example.com")
 	sloth := e.register("sloth@example.com")
 	room := e.createRoom(ann, "Lobby")
 	a := e.dialChat(ann, room.ID)
 	a.nextOf("chat.user.join")
-	// The sloth never reads again, and a small fixed receive buffer (which
-	// also stops the kernel from growing it) makes that felt soon.
+	// The sloth never reads again.
 	ctx, cancel := context.WithTimeout(context.Background(), frameWait)
 	defer cancel()
 	tinyBuffer := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -518,11 +521,11 @@ func TestChatSlowClient(t *testing.T) {
 	defer slow.CloseNow()
 	a.nextOf("chat.user.join")
 
-	// Enough bytes to fill both socket buffers many times over. Each
+	// More bytes than both socket buffers can hold. Each
 	// message must reach ann within frameWait however stuck the sloth is.
 	big := strings.Repeat("x", 60<<10)
 	slothLeft := false
-	for i := range 200 {
+	for i := range 40 {
 		a.say(fmt.Sprint(i, big))
 		for {
 			var m map[string]any
@@ -623,16 +626,39 @@ func TestChatHistoryAfterRestart(t *testing.T) {
 // it, stopped in the order main uses.
 func envOnFile(t *testing.T, path string) *testEnv {
 	t.Helper()
+	return envWith(t, path, Config{ChatRate: -1}, nil)
+}
+
+// smallBuffers gives every accepted connection a 16 KiB send buffer.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		err = c.(*net.TCPConn).SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// envWith is a test server over the database at path with cfg, its
+// listener wrapped by wrap when that is not nil.
+func envWith(t *testing.T, path string, cfg Config, wrap func(net.Listener) net.Listener) *testEnv {
+	t.Helper()
 	st, err := store.Open(context.Background(), path, store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	logs := new(lockedBuffer)
-	srv, err := NewServer(Config{ChatRate: -1}, slog.New(slog.NewTextHandler(logs, nil)), st, testStatic)
+	srv, err := NewServer(cfg, slog.New(slog.NewTextHandler(logs, nil)), st, testStatic)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
-	e := &testEnv{t: t, store: st, server: srv, http: httptest.NewServer(srv), logs: logs}
+	hs := httptest.NewUnstartedServer(srv)
+	if wrap != nil {
+		hs.Listener = wrap(hs.Listener)
+	}
+	hs.Start()
+	e := &testEnv{t: t, store: st, server: srv, http: hs, logs: logs}
 	t.Cleanup(e.stop)
 	return e
 }
