@@ -262,6 +262,8 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		MaxUploadBytes: c.maxUpload,
 		AccessTTL:      c.accessTTL,
 		RefreshTTL:     c.refreshTTL,
+		ChatMaxLen:     c.chatMaxLen,
+		ChatRate:       chatRate(c.chatRate),
 	}, logger, st, staticFS())
 	if err != nil {
 		return err
@@ -301,6 +303,15 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		logger.Warn("in-flight requests cut off at shutdown timeout", "err", err)
 	}
 	return nil
+}
+
+// chatRate maps the -chat-rate flag, where 0 turns the limit off, to
+// web.Config.ChatRate, where 0 means the default and off is negative.
+func chatRate(perSecond float64) float64 {
+	if perSecond == 0 {
+		return -1
+	}
+	return perSecond
 }
 
 // purgeExpired deletes expired tokens and sessions once an hour.

@@ -43,6 +43,8 @@ type Store struct {
 
 	stmtUserByID *sql.Stmt
 	dummyHash    func() []byte
+
+	chat messageBatcher // chat messages waiting for a group commit
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because

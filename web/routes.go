@@ -29,6 +29,15 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("GET /user/search-friends/", s.requireUser(s.handleSearchFriends))
 	api("POST /user/delete-friend/", s.requireUser(s.handleDeleteFriend))
 
+	// Chat. The socket authenticates itself: it also takes ?token=.
+	api("POST /api/chat/room/", s.requireUser(s.handleRoomCreate))
+	api("GET /api/chat/room/", s.requireUser(s.handleRooms))
+	api("GET /api/chat/room/{id}/", s.requireUser(s.handleRoom))
+	api("POST /api/chat/room/{id}/", s.requireUser(s.handleRoom))
+	api("GET /api/chat/room/{id}/messages/", s.requireUser(s.handleRoomMessages))
+	api("POST /api/chat/message/", s.requireUser(s.handleMessageCreate))
+	api("GET /ws/chat/{room_id}/chat/", s.handleChatSocket)
+
 	public := http.NewServeMux()
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"maru/store"
+	"maru/web/chat"
 )
 
 // Config is everything about the server that an operator can set.
@@ -37,6 +38,21 @@ type Config struct {
 	// five times as many, may have within LoginWindow before it gets 429.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// ChatMaxLen is the longest chat message, in characters (default 2000).
+	ChatMaxLen int
+	// ChatRate is how many messages per second one socket may send, with
+	// bursts of twice that. Zero means the default, 5; a negative value
+	// turns the limit off (load tests).
+	ChatRate float64
+	// ChatQueue is how many frames a socket may have waiting to be written
+	// before it counts as too slow and is dropped (default 256).
+	ChatQueue int
+	// ChatWriteTimeout bounds one write to a socket, and the wait for the
+	// answer to a ping (default 10s). ChatPingInterval is how often a socket
+	// is pinged (default 30s), which keeps idle sockets open through proxies
+	// and finds dead peers.
+	ChatWriteTimeout time.Duration
+	ChatPingInterval time.Duration
 }
 
 // withDefaults fills the zero fields of c with the documented defaults.
@@ -60,6 +76,17 @@ func (c Config) withDefaults() Config {
 	if c.LoginFailures <= 0 {
 		c.LoginFailures = 5
 	}
+	if c.ChatMaxLen <= 0 {
+		c.ChatMaxLen = 2000
+	}
+	if c.ChatRate == 0 {
+		c.ChatRate = 5
+	}
+	if c.ChatQueue <= 0 {
+		c.ChatQueue = 256
+	}
+	dur(&c.ChatWriteTimeout, 10*time.Second)
+	dur(&c.ChatPingInterval, 30*time.Second)
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -78,6 +105,10 @@ type Server struct {
 	tokens   *tokenAuthority
 	logins   *loginThrottle
 	handler  http.Handler
+	base     *url.URL // parsed BaseURL, nil when unset
+
+	hub     *chat.Hub
+	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
 
 // NewServer wires the routes and middleware over st. Everything that can be
@@ -119,7 +150,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		sessions: sm,
 		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
 		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
+		base:     base,
+		hub:      chat.NewHub(cfg.ChatQueue),
 	}
+	s.publish = s.hub
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
 
 	cop := http.NewCrossOriginProtection()
@@ -151,6 +185,15 @@ func (s *Server) absURL(r *http.Request, path string) string {
 	return scheme + "://" + r.Host + path
 }
 
-// Close releases what the server holds beyond its HTTP requests, such as
-// hijacked chat sockets. Call it after http.Server.Shutdown.
-func (s *Server) Close() {}
+// Close releases what the server holds beyond its HTTP requests: it closes
+// every chat socket with 1001 (going away), after writing out the frames
+// already queued for it, and waits a bounded time for them to end.
+// http.Server.Shutdown does not do this, since it leaves hijacked
+// connections alone. Call it after Shutdown and before closing the store.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ChatWriteTimeout+5*time.Second)
+	defer cancel()
+	if err := s.hub.Close(ctx); err != nil {
+		s.log.Warn("chat sockets still open after shutdown timeout", "err", err)
+	}
+}

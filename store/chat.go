@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Limits of chat data. The length of a message is the server's setting
+// (-chat-max-len) and is checked by the caller.
+const (
+	MaxRoomNameLen    = 100
+	DefaultHistoryLen = 50
+	MaxHistoryLen     = 200
+)
+
+// Room is a chat room.
+type Room struct {
+	ID        int64
+	Name      string
+	CreatedBy int64 // 0 when the creator's account is gone
+	CreatedAt time.Time
+}
+
+// Message is one stored chat message with what the room shows of its sender.
+type Message struct {
+	ID        int64
+	RoomID    int64
+	Body      string
+	CreatedAt time.Time
+	// Sender holds only ID, Email, Nickname and PictureID: what a chat
+	// frame shows, loaded with the message in one query.
+	Sender User
+}
+
+// NewMessage is what sending a chat message asks for.
+type NewMessage struct {
+	RoomID int64
+	UserID int64
+	Body   string
+}
+
+const roomColumns = `id, name, COALESCE(created_by, 0), created_at`
+
+func scanRoom(row scanner) (*Room, error) {
+	var r Room
+	var created int64
+	err := row.Scan(&r.ID, &r.Name, &r.CreatedBy, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.CreatedAt = fromMicros(created)
+	return &r, nil
+}
+
+// CreateRoom validates name and stores a new room made by userID.
+func (s *Store) CreateRoom(ctx context.Context, userID int64, name string) (*Room, error) {
+	name = strings.TrimSpace(name)
+	v := new(ValidationError)
+	if name == "" {
+		v.Add("name", "This field may not be blank.")
+	}
+	checkText(v, "name", name, MaxRoomNameLen)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var r *Room
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = scanRoom(tx.QueryRowContext(ctx,
+			`INSERT INTO chat_rooms (name, created_by, created_at) VALUES (?, ?, ?) RETURNING `+roomColumns,
+			name, userID, micros(s.now())))
+		if err != nil {
+			return fmt.Errorf("insert room: %w", err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// Rooms lists every room, oldest first.
+func (s *Store) Rooms(ctx context.Context) ([]Room, error) {
+	var out []Room
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+roomColumns+` FROM chat_rooms ORDER BY id`)
+		if err != nil {
+			return fmt.Errorf("rooms: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRoom(rows)
+			if err != nil {
+				return fmt.Errorf("rooms: %w", err)
+			}
+			out = append(out, *r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// RoomByID loads one room.
+func (s *Store) RoomByID(ctx context.Context, id int64) (*Room, error) {
+	var r *Room
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = roomByID(ctx, tx, id)
+		return err
+	})
+	return r, err
+}
+
+func roomByID(ctx context.Context, tx *sql.Tx, id int64) (*Room, error) {
+	r, err := scanRoom(tx.QueryRowContext(ctx, `SELECT `+roomColumns+` FROM chat_rooms WHERE id = ?`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("room %d: %w", id, err)
+	}
+	return r, err
+}
+
+const messageSelect = `SELECT m.id, m.room_id, m.body, m.created_at,
+	u.id, u.email, u.nickname, COALESCE(u.picture_id, 0)
+	FROM chat_messages m JOIN users u ON u.id = m.user_id`
+
+func scanMessage(row scanner) (*Message, error) {
+	var m Message
+	var created int64
+	err := row.Scan(&m.ID, &m.RoomID, &m.Body, &created,
+		&m.Sender.ID, &m.Sender.Email, &m.Sender.Nickname, &m.Sender.PictureID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.CreatedAt = fromMicros(created)
+	return &m, nil
+}
+
+// Messages returns up to limit messages of a room, newest last, all older
+// than the message before (0 means from the newest). It pages on the id
+// rather than with OFFSET, so a page costs the same however deep it is and
+// new messages do not shift the pages of a client scrolling back.
+// An unknown room is ErrNotFound.
+func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = DefaultHistoryLen
+	}
+	limit = min(limit, MaxHistoryLen)
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	out := make([]Message, 0, limit)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := roomByID(ctx, tx, roomID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, messageSelect+` WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
+			roomID, before, limit)
+		if err != nil {
+			return fmt.Errorf("messages: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return fmt.Errorf("messages: %w", err)
+			}
+			out = append(out, *m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// AddMessage stores a chat message and returns it as history will show it.
+// It returns only once the message is committed, so a caller that then
+// broadcasts it never shows anyone a message a crash could lose. An unknown
+// room or sender is ErrNotFound.
+//
+// Concurrent calls share transactions (group commit): the first caller to
+// find no commit under way becomes the leader and commits everything queued
+// by then in one transaction, while the others wait for their result. A
+// commit costs about the same for one row as for hundreds, so a busy room
+// is not capped at one commit per message.
+func (s *Store) AddMessage(ctx context.Context, nm NewMessage) (*Message, error) {
+	if strings.TrimSpace(nm.Body) == "" {
+		return nil, Invalid("message", "This field may not be blank.")
+	}
+	p := &pendingMessage{in: nm, wake: make(chan bool, 1)}
+	b := &s.chat
+	b.mu.Lock()
+	b.queue = append(b.queue, p)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !lead {
+		if lead = <-p.wake; !lead {
+			return p.out, p.err
+		}
+	}
+	// Leading: commit everything queued, which includes p, then hand the
+	// lead to the first caller queued meanwhile, if any, and go back to
+	// the caller rather than serving others for as long as the load lasts.
+	b.mu.Lock()
+	batch := b.queue
+	b.queue = nil
+	b.mu.Unlock()
+	s.commitMessages(context.WithoutCancel(ctx), batch)
+	b.mu.Lock()
+	if len(b.queue) > 0 {
+		b.queue[0].wake <- true
+	} else {
+		b.leading = false
+	}
+	b.mu.Unlock()
+	return p.out, p.err
+}
+
+// messageBatcher is the queue of AddMessage calls waiting for a commit.
+// Its zero value is ready to use.
+type messageBatcher struct {
+	mu      sync.Mutex
+	queue   []*pendingMessage
+	leading bool // a caller is committing, or has been told to
+}
+
+// pendingMessage is one AddMessage call. wake receives exactly one value:
+// false once out and err are set, or true when the caller is to lead the
+// next commit (its message is then still queued).
+type pendingMessage struct {
+	in   NewMessage
+	out  *Message
+	err  error
+	wake chan bool
+}
+
+// commitMessages inserts batch in one transaction and answers every caller
+// in it. A row the foreign keys refuse fails alone: SQLite undoes only that
+// statement, and the others commit.
+func (s *Store) commitMessages(ctx context.Context, batch []*pendingMessage) {
+	outs := make([]*Message, len(batch))
+	errs := make([]error, len(batch))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO chat_messages (room_id, user_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare message insert: %w", err)
+		}
+		defer ins.Close()
+		sel, err := tx.PrepareContext(ctx, messageSelect+` WHERE m.id = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare message select: %w", err)
+		}
+		defer sel.Close()
+		now := micros(s.now())
+		for i, p := range batch {
+			var id int64
+			err := ins.QueryRowContext(ctx, p.in.RoomID, p.in.UserID, p.in.Body, now).Scan(&id)
+			if isForeignKeyViolation(err) {
+				errs[i] = ErrNotFound
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("insert message: %w", err)
+			}
+			if outs[i], err = scanMessage(sel.QueryRowContext(ctx, id)); err != nil {
+				return fmt.Errorf("load message %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	for i, p := range batch {
+		switch {
+		case err != nil:
+			p.err = err
+		case errs[i] != nil:
+			p.err = errs[i]
+		default:
+			p.out = outs[i]
+		}
+	}
+	// batch[0] is the leader (a leader's message is always first in the
+	// queue it takes), which reads its result itself; the rest wait.
+	for _, p := range batch[1:] {
+		p.wake <- false
+	}
+}
+
+// isForeignKeyViolation reports whether err is SQLite refusing a row whose
+// parent does not exist.
+func isForeignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

@@ -1,0 +1,243 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"maru/store"
+)
+
+// roomJSON is the room object of DESIGN.md.
+type roomJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	ChatURL   string `json:"chat_url"`
+	CreatedAt string `json:"created_at"`
+}
+
+func roomOut(r *store.Room) roomJSON {
+	return roomJSON{
+		ID:        r.ID,
+		Name:      r.Name,
+		ChatURL:   "/ws/chat/" + strconv.FormatInt(r.ID, 10) + "/chat/",
+		CreatedAt: drfTime(r.CreatedAt),
+	}
+}
+
+// messageJSON is a chat message: the chat.message frame, and also each
+// item of the history and the answer to POST /api/chat/message/, so that
+// a client handles all three alike.
+type messageJSON struct {
+	Type              string  `json:"type"`
+	ID                int64   `json:"id"`
+	Room              int64   `json:"room"`
+	Message           string  `json:"message"`
+	Sender            string  `json:"sender"`
+	Nickname          string  `json:"nickname"`
+	ProfilePictureURL *string `json:"profile_picture_url"`
+	CreatedAt         string  `json:"created_at"`
+}
+
+// messageOut shapes m. r is the request the message came in on, whose
+// host makes the picture URL absolute when no base URL is set.
+func (s *Server) messageOut(r *http.Request, m *store.Message) messageJSON {
+	return messageJSON{
+		Type:              frameMessage,
+		ID:                m.ID,
+		Room:              m.RoomID,
+		Message:           m.Body,
+		Sender:            m.Sender.Email,
+		Nickname:          m.Sender.Nickname,
+		ProfilePictureURL: s.pictureURL(r, &m.Sender),
+		CreatedAt:         drfTime(m.CreatedAt),
+	}
+}
+
+func (s *Server) handleRoomCreate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name *string `json:"name"`
+	}
+	if err := s.readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Name == nil {
+		s.writeError(w, r, store.Invalid("name", msgRequired))
+		return
+	}
+	room, err := s.store.CreateRoom(r.Context(), currentUser(r).ID, *req.Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusCreated, roomOut(room))
+}
+
+func (s *Server) handleRooms(w http.ResponseWriter, r *http.Request) {
+	rooms, err := s.store.Rooms(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]roomJSON, len(rooms))
+	for i := range rooms {
+		out[i] = roomOut(&rooms[i])
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+func (s *Server) handleRoom(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	room, err := s.store.RoomByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, roomOut(room))
+}
+
+// handleRoomMessages serves a room's history: ?limit=n (default 50, at
+// most 200; more is clamped) messages older than ?before=<id>, newest last.
+func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	v := new(store.ValidationError)
+	var before int64
+	if raw := q.Get("before"); raw != "" {
+		if before, err = strconv.ParseInt(raw, 10, 64); err != nil || before < 1 {
+			v.Add("before", "A valid integer is required.")
+		}
+	}
+	limit := store.DefaultHistoryLen
+	if raw := q.Get("limit"); raw != "" {
+		if limit, err = strconv.Atoi(raw); err != nil || limit < 1 {
+			v.Add("limit", "Ensure this value is a whole number greater than or equal to 1.")
+		}
+	}
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	msgs, err := s.store.Messages(r.Context(), id, before, min(limit, store.MaxHistoryLen))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]messageJSON, len(msgs))
+	for i := range msgs {
+		out[i] = s.messageOut(r, &msgs[i])
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// handleMessageCreate stores a message sent over HTTP and broadcasts it to
+// the room's sockets exactly as if it had been sent on one of them.
+func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Type    *string         `json:"type"`
+		Message *string         `json:"message"`
+		Room    json.RawMessage `json:"room"`
+	}
+	if err := s.readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := new(store.ValidationError)
+	if req.Type != nil && *req.Type != frameMessage {
+		v.Add("type", fmt.Sprintf("%q is not a valid choice.", *req.Type))
+	}
+	var body string
+	if req.Message == nil {
+		v.Add("message", msgRequired)
+	} else {
+		var problem string
+		if body, _, problem = s.checkChatMessage(*req.Message); problem != "" {
+			v.Add("message", problem)
+		}
+	}
+	roomID, ok := parseRoomID(req.Room)
+	if !ok {
+		if len(req.Room) == 0 || string(req.Room) == "null" {
+			v.Add("room", msgRequired)
+		} else {
+			v.Add("room", "Incorrect type. Expected pk value.")
+		}
+	}
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m, err := s.store.AddMessage(r.Context(), store.NewMessage{RoomID: roomID, UserID: currentUser(r).ID, Body: body})
+	if errors.Is(err, store.ErrNotFound) {
+		err = store.Invalid("room", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", roomID))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := s.messageOut(r, m)
+	frame, err := json.Marshal(out)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.publish.Publish(m.RoomID, frame)
+	s.writeJSON(w, r, http.StatusCreated, out)
+}
+
+// parseRoomID reads a room id given as a JSON number or, as DRF also
+// accepts, a string of digits.
+func parseRoomID(raw json.RawMessage) (int64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 1 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+		raw = []byte(strings.TrimSpace(s))
+	}
+	id, err := strconv.ParseInt(string(raw), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// Error types of chat error frames, and the chat.message type.
+const (
+	frameMessage        = "chat.message"
+	errInvalidRequest   = "invalid_request"
+	errMessageTooLong   = "message_too_long"
+	errRateLimited      = "rate_limited"
+	errNotFoundFrame    = "not_found"
+	errServerErrorFrame = "server_error"
+)
+
+// checkChatMessage normalizes a message and checks it against the limits,
+// for the socket and the REST endpoint alike. It returns the text to store,
+// or the error type of a socket's error frame and the field message of the
+// REST answer.
+func (s *Server) checkChatMessage(msg string) (body, errType, problem string) {
+	body = strings.TrimSpace(strings.ReplaceAll(msg, "\r\n", "\n"))
+	switch {
+	case body == "":
+		return "", errInvalidRequest, msgBlank
+	case utf8.RuneCountInString(body) > s.cfg.ChatMaxLen:
+		return "", errMessageTooLong, fmt.Sprintf("Ensure this field has no more than %d characters.", s.cfg.ChatMaxLen)
+	case !utf8.ValidString(body) || strings.IndexFunc(body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0:
+		return "", errInvalidRequest, "This field may not contain control characters."
+	}
+	return body, "", ""
+}
