@@ -30,6 +30,9 @@ type Options struct {
 	BcryptCost int
 	// Readers caps the reader pool. Zero means 4, enough for a Pi's cores.
 	Readers int
+	// HitFlushInterval is how often hits counted in memory are written.
+	// Zero means DefaultHitFlushInterval.
+	HitFlushInterval time.Duration
 }
 
 // Store is maru's SQLite database: one writer connection and a small pool of
@@ -43,6 +46,9 @@ type Store struct {
 
 	stmtUserByID *sql.Stmt
 	dummyHash    func() []byte
+
+	posts postCache
+	hits  *hitCounter
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
@@ -116,16 +122,25 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 		s.Close()
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
+	if opt.HitFlushInterval <= 0 {
+		opt.HitFlushInterval = DefaultHitFlushInterval
+	}
+	s.hits = newHitCounter()
+	go s.flushHitsEvery(opt.HitFlushInterval)
 	return s, nil
 }
 
-// Close waits for nothing: callers stop using the store first. It checkpoints
-// the WAL so that the main file alone is a complete copy after a clean stop.
+// Close waits for nothing: callers stop using the store first. It writes the
+// hits still counted in memory, then checkpoints the WAL so that the main
+// file alone is a complete copy after a clean stop.
 func (s *Store) Close() error {
+	var errs []error
+	if s.hits != nil {
+		errs = append(errs, s.stopHits())
+	}
 	if s.stmtUserByID != nil {
 		s.stmtUserByID.Close()
 	}
-	var errs []error
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
