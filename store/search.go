@@ -93,21 +93,28 @@ type listQuery struct {
 
 func (f PostFilter) query(sq searchQuery) listQuery {
 	var q listQuery
+	tag := tagKey(strings.TrimSpace(f.Tag))
+	// The most selective index drives, newest first by id where it can: a
+	// search or a tag stops reading after the page instead of sorting every
+	// match. The other filters are checked per row; the unary + keeps SQLite
+	// from turning "rowid IN (...)" into one index lookup per listed value.
 	switch {
 	case sq.tri != "":
-		// Driven from the index, newest first by rowid, so a common word
-		// stops reading after the page instead of sorting every match.
 		q = listQuery{from: "posts_tri", id: "posts_tri.rowid", order: "posts_tri.rowid DESC"}
 		q.where = append(q.where, "posts_tri MATCH ?")
 		q.args = append(q.args, sq.tri)
 		if sq.word != "" {
-			q.where = append(q.where, "posts_tri.rowid IN (SELECT rowid FROM posts_word WHERE posts_word MATCH ?)")
+			q.where = append(q.where, "+posts_tri.rowid IN (SELECT rowid FROM posts_word WHERE posts_word MATCH ?)")
 			q.args = append(q.args, sq.word)
 		}
 	case sq.word != "":
 		q = listQuery{from: "posts_word", id: "posts_word.rowid", order: "posts_word.rowid DESC"}
 		q.where = append(q.where, "posts_word MATCH ?")
 		q.args = append(q.args, sq.word)
+	case f.Tag != "":
+		q = listQuery{from: "post_tags", id: "post_tags.post_id", order: "post_tags.post_id DESC"}
+		q.where = append(q.where, "post_tags.key = ?")
+		q.args = append(q.args, tag)
 	default:
 		q = listQuery{from: "posts", id: "posts.id", order: "posts.created_at DESC, posts.id DESC"}
 	}
@@ -119,9 +126,9 @@ func (f PostFilter) query(sq searchQuery) listQuery {
 		}
 		q.args = append(q.args, f.CategoryID)
 	}
-	if f.Tag != "" {
-		q.where = append(q.where, q.id+" IN (SELECT post_id FROM post_tags WHERE key = ?)")
-		q.args = append(q.args, tagKey(strings.TrimSpace(f.Tag)))
+	if f.Tag != "" && q.from != "post_tags" {
+		q.where = append(q.where, "+"+q.id+" IN (SELECT post_id FROM post_tags WHERE key = ?)")
+		q.args = append(q.args, tag)
 	}
 	return q
 }
