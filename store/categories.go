@@ -114,6 +114,5 @@ func (s *Store) DeleteCategory(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	s.postsChanged()
 	return nil
 }

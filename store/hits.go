@@ -159,7 +159,6 @@ func (s *Store) FlushHits(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("flush hits: %w", err)
 		}
-		s.postsChanged()
 	}
 
 	// Only now, with the deltas committed, may entries go: a view that finds

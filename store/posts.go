@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -59,23 +58,53 @@ type PostUpdate struct {
 	CategoryID  int64
 }
 
-// postCache tells readers that cache post data when it went stale: gen
-// changes after every committed change to posts, categories or stored hits.
-type postCache struct {
-	gen atomic.Uint64
-}
-
-func (s *Store) postsChanged() { s.posts.gen.Add(1) }
-
-// PostsVersion changes whenever a post, a category or a stored hit count
-// changes, so a cache of post data can tell when it went stale. Hits still
-// in memory do not change it; Post.Hit from ListPosts includes them.
-func (s *Store) PostsVersion() uint64 { return s.posts.gen.Load() }
-
 const postColumns = `p.id, p.title, p.content, p.tags, COALESCE(p.category_id, 0), p.hit, p.created_at, p.updated_at,
 	u.id, u.email, u.nickname`
 
 const postFrom = ` FROM posts p JOIN users u ON u.id = p.author_id`
+
+// postStmts are prepared once: parsing SQL costs more than running these
+// statements. The write ones belong to the single writer connection and
+// join a transaction through tx.StmtContext.
+type postStmts struct {
+	byID        *sql.Stmt // reader pool
+	wByID       *sql.Stmt
+	insert      *sql.Stmt
+	insertTag   *sql.Stmt
+	lastTime    *sql.Stmt
+	hasCategory *sql.Stmt
+}
+
+func (s *Store) preparePosts(ctx context.Context) error {
+	ps := &s.postStmts
+	for _, p := range []struct {
+		db   *sql.DB
+		dst  **sql.Stmt
+		text string
+	}{
+		{s.rdb, &ps.byID, `SELECT ` + postColumns + postFrom + ` WHERE p.id = ?`},
+		{s.wdb, &ps.wByID, `SELECT ` + postColumns + postFrom + ` WHERE p.id = ?`},
+		{s.wdb, &ps.insert, `INSERT INTO posts (author_id, category_id, title, content, tags, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{s.wdb, &ps.insertTag, `INSERT INTO post_tags (key, post_id) VALUES (?, ?)`},
+		{s.wdb, &ps.lastTime, `SELECT COALESCE(MAX(created_at), 0) FROM posts`},
+		{s.wdb, &ps.hasCategory, `SELECT 1 FROM categories WHERE id = ?`},
+	} {
+		st, err := p.db.PrepareContext(ctx, p.text)
+		if err != nil {
+			return err
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (ps *postStmts) close() {
+	for _, st := range []*sql.Stmt{ps.byID, ps.wByID, ps.insert, ps.insertTag, ps.lastTime, ps.hasCategory} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
 
 func scanPost(row scanner) (*Post, error) {
 	var p Post
@@ -117,15 +146,15 @@ func (s *Store) PostByID(ctx context.Context, id int64) (*Post, error) {
 
 // postByIDRaw loads a post with the hit count its row holds.
 func (s *Store) postByIDRaw(ctx context.Context, id int64) (*Post, error) {
-	p, err := scanPost(s.rdb.QueryRowContext(ctx, `SELECT `+postColumns+postFrom+` WHERE p.id = ?`, id))
+	p, err := scanPost(s.postStmts.byID.QueryRowContext(ctx, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("post %d: %w", id, err)
 	}
 	return p, err
 }
 
-func postByID(ctx context.Context, tx *sql.Tx, id int64) (*Post, error) {
-	p, err := scanPost(tx.QueryRowContext(ctx, `SELECT `+postColumns+postFrom+` WHERE p.id = ?`, id))
+func (s *Store) postByIDTx(ctx context.Context, tx *sql.Tx, id int64) (*Post, error) {
+	p, err := scanPost(tx.StmtContext(ctx, s.postStmts.wByID).QueryRowContext(ctx, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("post %d: %w", id, err)
 	}
@@ -198,12 +227,12 @@ func CleanTags(v *ValidationError, tags []string) []string {
 // tagKey is the form in which tags compare: case does not matter.
 func tagKey(name string) string { return strings.ToLower(name) }
 
-func checkCategory(ctx context.Context, tx *sql.Tx, id int64) error {
+func (s *Store) checkCategory(ctx context.Context, tx *sql.Tx, id int64) error {
 	if id == 0 {
 		return nil
 	}
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM categories WHERE id = ?`, id).Scan(&one)
+	err := tx.StmtContext(ctx, s.postStmts.hasCategory).QueryRowContext(ctx, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invalid("category", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", id))
 	}
@@ -220,14 +249,15 @@ func nullID(id int64) any {
 	return id
 }
 
-func setTags(ctx context.Context, tx *sql.Tx, postID int64, tags []string, replace bool) error {
+func (s *Store) setTags(ctx context.Context, tx *sql.Tx, postID int64, tags []string, replace bool) error {
 	if replace {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM post_tags WHERE post_id = ?`, postID); err != nil {
 			return fmt.Errorf("delete tags: %w", err)
 		}
 	}
+	ins := tx.StmtContext(ctx, s.postStmts.insertTag)
 	for _, t := range tags {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO post_tags (key, post_id) VALUES (?, ?)`, tagKey(t), postID); err != nil {
+		if _, err := ins.ExecContext(ctx, tagKey(t), postID); err != nil {
 			return fmt.Errorf("insert tag: %w", err)
 		}
 	}
@@ -248,34 +278,32 @@ func (s *Store) CreatePost(ctx context.Context, np NewPost) (*Post, error) {
 	}
 	var p *Post
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := checkCategory(ctx, tx, np.CategoryID); err != nil {
+		if err := s.checkCategory(ctx, tx, np.CategoryID); err != nil {
 			return err
 		}
 		// created_at never goes backwards, even when the clock does, so
 		// that newest-first by time and by id are the same order: the
 		// search pages by id, the list by time.
 		var last int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(created_at), 0) FROM posts`).Scan(&last); err != nil {
+		if err := tx.StmtContext(ctx, s.postStmts.lastTime).QueryRowContext(ctx).Scan(&last); err != nil {
 			return fmt.Errorf("last post time: %w", err)
 		}
 		now := max(micros(s.now()), last)
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO posts (author_id, category_id, title, content, tags, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.StmtContext(ctx, s.postStmts.insert).ExecContext(ctx,
 			np.AuthorID, nullID(np.CategoryID), np.Title, np.Content, joinTags(np.Tags), now, now)
 		if err != nil {
 			return fmt.Errorf("insert post: %w", err)
 		}
 		id, _ := res.LastInsertId()
-		if err := setTags(ctx, tx, id, np.Tags, false); err != nil {
+		if err := s.setTags(ctx, tx, id, np.Tags, false); err != nil {
 			return err
 		}
-		p, err = postByID(ctx, tx, id)
+		p, err = s.postByIDTx(ctx, tx, id)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.postsChanged()
 	return p, nil
 }
 
@@ -302,7 +330,7 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 	}
 	var p *Post
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		old, err := postByID(ctx, tx, id)
+		old, err := s.postByIDTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -316,7 +344,7 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 			old.Tags = *up.Tags
 		}
 		if up.SetCategory {
-			if err := checkCategory(ctx, tx, up.CategoryID); err != nil {
+			if err := s.checkCategory(ctx, tx, up.CategoryID); err != nil {
 				return err
 			}
 			old.CategoryID = up.CategoryID
@@ -329,17 +357,16 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 			return fmt.Errorf("update post: %w", err)
 		}
 		if up.Tags != nil {
-			if err := setTags(ctx, tx, id, old.Tags, true); err != nil {
+			if err := s.setTags(ctx, tx, id, old.Tags, true); err != nil {
 				return err
 			}
 		}
-		p, err = postByID(ctx, tx, id)
+		p, err = s.postByIDTx(ctx, tx, id)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.postsChanged()
 	p.Hit = s.hits.current(p.ID, p.Hit)
 	return p, nil
 }
@@ -361,6 +388,5 @@ func (s *Store) DeletePost(ctx context.Context, id int64) error {
 		return err
 	}
 	s.hits.forget(id)
-	s.postsChanged()
 	return nil
 }

@@ -93,7 +93,7 @@ type listQuery struct {
 
 func (f PostFilter) query(sq searchQuery) listQuery {
 	var q listQuery
-	tag := tagKey(strings.TrimSpace(f.Tag))
+	tag := f.Tag
 	// The most selective index drives, newest first by id where it can: a
 	// search or a tag stops reading after the page instead of sorting every
 	// match. The other filters are checked per row; the unary + keeps SQLite
@@ -143,6 +143,7 @@ func (q listQuery) sql(sel string) string {
 
 // ListPosts returns one page of the posts that pass f, newest first, and
 // how many pass in all. A page past the end is empty, not an error.
+// Repeated requests are served from memory until the next write.
 func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) {
 	if f.Page < 1 {
 		f.Page = 1
@@ -151,25 +152,53 @@ func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) 
 		f.PageSize = DefaultPageSize
 	}
 	f.PageSize = min(f.PageSize, MaxPageSize)
+	f.Search = strings.Join(strings.Fields(f.Search), " ")
+	f.Tag = tagKey(strings.TrimSpace(f.Tag))
 	sq, err := parseSearch(f.Search)
 	if err != nil {
 		return nil, err
 	}
-	page := &PostPage{Posts: []*Post{}}
 	if sq.none || f.CategoryID < 0 {
-		return page, nil
+		return &PostPage{Posts: []*Post{}}, nil
 	}
+	// Read the version before the data: entries stored under it are then
+	// at least as new as it says.
+	version := s.version.Load()
+	cp, ok := s.posts.page(version, f)
+	if !ok {
+		if cp, err = s.listPosts(ctx, version, f, sq); err != nil {
+			return nil, err
+		}
+		s.posts.putPage(version, f, cp)
+	}
+	page := &PostPage{Posts: make([]*Post, len(cp.posts)), Total: cp.total}
+	for i, p := range cp.posts {
+		c := *p
+		c.Hit = s.hits.current(c.ID, c.Hit)
+		page.Posts[i] = &c
+	}
+	return page, nil
+}
+
+func (s *Store) listPosts(ctx context.Context, version uint64, f PostFilter, sq searchQuery) (cachedPage, error) {
 	q := f.query(sq)
-	err = s.read(ctx, func(tx *sql.Tx) error {
-		countSQL := q.sql("count(*)")
-		if len(q.where) == 0 {
-			countSQL = `SELECT n FROM post_count`
+	var page cachedPage
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		total, ok := s.posts.count(version, f.countKey())
+		if !ok {
+			countSQL := q.sql("count(*)")
+			if len(q.where) == 0 {
+				countSQL = `SELECT n FROM post_count`
+			}
+			if err := tx.QueryRowContext(ctx, countSQL, q.args...).Scan(&total); err != nil {
+				return fmt.Errorf("count posts: %w", err)
+			}
+			s.posts.putCount(version, f.countKey(), total)
 		}
-		if err := tx.QueryRowContext(ctx, countSQL, q.args...).Scan(&page.Total); err != nil {
-			return fmt.Errorf("count posts: %w", err)
-		}
+		page.total = total
 		// Checked before multiplying, so no page number can overflow.
-		if f.Page-1 >= (page.Total+f.PageSize-1)/f.PageSize {
+		if f.Page-1 >= (total+f.PageSize-1)/f.PageSize {
+			page.posts = []*Post{}
 			return nil
 		}
 		args := append(q.args[:len(q.args):len(q.args)], f.PageSize, (f.Page-1)*f.PageSize)
@@ -190,16 +219,10 @@ func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) 
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("list posts: %w", err)
 		}
-		page.Posts, err = postsByIDs(ctx, tx, ids)
+		page.posts, err = postsByIDs(ctx, tx, ids)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range page.Posts {
-		p.Hit = s.hits.current(p.ID, p.Hit)
-	}
-	return page, nil
+	return page, err
 }
 
 // postsByIDs loads the posts named by ids, in that order.

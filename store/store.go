@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -45,10 +46,14 @@ type Store struct {
 	now  func() time.Time
 
 	stmtUserByID *sql.Stmt
+	postStmts    postStmts
 	dummyHash    func() []byte
 
-	posts postCache
-	hits  *hitCounter
+	// version changes after every committed write, so caches of what was
+	// read can tell when it may have gone stale.
+	version atomic.Uint64
+	posts   postCache
+	hits    *hitCounter
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
@@ -122,6 +127,10 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 		s.Close()
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
+	if err := s.preparePosts(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
 	if opt.HitFlushInterval <= 0 {
 		opt.HitFlushInterval = DefaultHitFlushInterval
 	}
@@ -141,6 +150,7 @@ func (s *Store) Close() error {
 	if s.stmtUserByID != nil {
 		s.stmtUserByID.Close()
 	}
+	s.postStmts.close()
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
@@ -187,6 +197,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.version.Add(1)
 	return nil
 }
 

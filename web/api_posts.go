@@ -159,7 +159,7 @@ func (s *Server) handleWritePost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusCreated, toPostJSON(p))
+	s.writePost(w, http.StatusCreated, p)
 }
 
 func (s *Server) handlePostDetail(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +173,7 @@ func (s *Server) handlePostDetail(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, toPostJSON(p))
+	s.writePost(w, http.StatusOK, p)
 }
 
 // ownPost loads the post the request names and checks that its user may
@@ -201,7 +201,7 @@ func (s *Server) handleEditPostForm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, toPostJSON(p))
+	s.writePost(w, http.StatusOK, p)
 }
 
 // handleEditPost is a partial update for POST, PUT and PATCH alike, as the
@@ -227,7 +227,7 @@ func (s *Server) handleEditPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, toPostJSON(p))
+	s.writePost(w, http.StatusOK, p)
 }
 
 func (s *Server) handleDeletePost(w http.ResponseWriter, r *http.Request) {
@@ -335,16 +335,12 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]postJSON, len(page.Posts))
-	for i, p := range page.Posts {
-		out[i] = toPostJSON(p)
-	}
 	h := w.Header()
 	h.Set("X-Total-Count", strconv.Itoa(page.Total))
 	if link := s.pageLinks(r, q, f, page.Total); link != "" {
 		h.Set("Link", link)
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	s.writePosts(w, page.Posts)
 }
 
 // pageLinks is the Link header of a list page: the next page while there is

@@ -77,6 +77,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	tokens   *tokenAuthority
 	logins   *loginThrottle
+	postJSON postEncoder
 	handler  http.Handler
 }
 
