@@ -177,7 +177,9 @@ func cleanTitle(v *ValidationError, title string) string {
 
 // cleanContent trims and checks the body of a post.
 func cleanContent(v *ValidationError, content string) string {
-	content = strings.TrimSpace(content)
+	// Browsers and Windows clients send CRLF line ends; one form is kept.
+	content = strings.ReplaceAll(content, "\r\n", "\n")
+	content = strings.TrimSpace(strings.ReplaceAll(content, "\r", "\n"))
 	if content == "" {
 		v.Add("content", "This field may not be blank.")
 		return content

@@ -158,7 +158,9 @@ func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) 
 	if err != nil {
 		return nil, err
 	}
-	if sq.none || f.CategoryID < 0 {
+	// A tag longer than any stored one matches nothing; refusing it here
+	// also keeps long strings out of the cache keys.
+	if sq.none || f.CategoryID < 0 || utf8.RuneCountInString(f.Tag) > MaxTagLen {
 		return &PostPage{Posts: []*Post{}}, nil
 	}
 	// Read the version before the data: entries stored under it are then

@@ -321,10 +321,14 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	if c := strings.TrimSpace(q.Get("category")); c != "" {
 		id, err := strconv.ParseInt(c, 10, 64)
-		if err != nil {
+		switch {
+		case err != nil:
 			v.Add("category", "A valid integer is required.")
+		case id <= 0:
+			f.CategoryID = -1 // names no category, so matches no post
+		default:
+			f.CategoryID = id
 		}
-		f.CategoryID = id
 	}
 	if err := v.Err(); err != nil {
 		s.writeError(w, r, err)

@@ -84,6 +84,8 @@ func TestWritePostShape(t *testing.T) {
 	if p.Author.ID != u.ID {
 		t.Errorf("author %d, want %d", p.Author.ID, u.ID)
 	}
+	e.writePost(u, map[string]any{"title": "t", "content": "line one\r\nline two\rthree"})
+	e.do("GET", "/api/post/", "", nil).wantBody(`"content":"line one\nline two\nthree"`)
 	if strings.Contains(string(res.Body), "{'name'") {
 		t.Errorf("tag names carry the seed's dict text: %s", res.Body)
 	}
@@ -354,6 +356,9 @@ func TestListFiltersCombine(t *testing.T) {
 		{fmt.Sprint("search=go&category=", news.ID), "go release"},
 		{"search=meetup&tag=rust", ""},
 		{"category=999", ""},
+		{"category=0", ""},
+		{"category=-3", ""},
+		{"tag=" + strings.Repeat("x", 31), ""},
 		{"tag=nothing", ""},
 	}
 	for _, c := range cases {
@@ -564,3 +569,42 @@ func TestHits(t *testing.T) {
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func decodeBody(res *http.Response, v any) error { return json.NewDecoder(res.Body).Decode(v) }
+
+// The list and the post JSON are cached; every change must show at once.
+func TestListStaysFresh(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.register("writer@example.com")
+	p := e.writePost(u, map[string]any{"title": "first", "content": "c", "tags": []string{"a"}})
+	q := e.writePost(u, map[string]any{"title": "second", "content": "c"})
+	want := func(step string, parts ...string) {
+		t.Helper()
+		for _, path := range []string{"/api/post/", "/api/post/?search=c&tag=a"} {
+			e.do("GET", path, "", nil).wantStatus(200) // warm the cache first
+		}
+		e.do("GET", "/api/post/?tag=a", "", nil).wantStatus(200).wantBody(parts...)
+	}
+	want("start", `"title":"first"`, `"hit":0`, `"nickname":"writer"`)
+
+	e.do("GET", fmt.Sprint("/api/post/detail/", p.ID), "", nil).wantStatus(200)
+	e.do("GET", fmt.Sprint("/api/post/detail/", p.ID), "", nil).wantStatus(200)
+	want("views", `"hit":2`)
+	if err := e.store.FlushHits(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.FlushHits(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want("after flushes", `"hit":2`)
+
+	e.do("PATCH", fmt.Sprint("/api/post/detail/", p.ID, "/edit/"), u.Access, map[string]any{"title": "renamed"}).wantStatus(200)
+	want("edit", `"title":"renamed"`, `"hit":2`)
+
+	e.do("PATCH", "/mysite/user/v1/profile/edit/", u.Access, map[string]any{"nickname": "new name"}).wantStatus(200)
+	want("nickname", `"nickname":"new name"`)
+
+	e.do("DELETE", fmt.Sprint("/api/post/detail/", q.ID), u.Access, nil).wantStatus(200)
+	titles, res := e.list("/api/post/")
+	if strings.Join(titles, "|") != "renamed" || res.Header.Get("X-Total-Count") != "1" {
+		t.Errorf("after delete: %v, total %s; want [renamed], 1", titles, res.Header.Get("X-Total-Count"))
+	}
+}
