@@ -168,7 +168,11 @@ func (s *Server) handlePostDetail(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.store.ViewPost(r.Context(), id)
+	view := s.store.ViewPost
+	if r.Method == http.MethodHead {
+		view = s.store.PostByID // a HEAD (a link preview, a crawler) is not a reader
+	}
+	p, err := view(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

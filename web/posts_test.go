@@ -511,6 +511,10 @@ func TestHits(t *testing.T) {
 	if h := hit("GET", detail+"edit/", u.Access); h != 2 {
 		t.Fatalf("edit form: hit %d, want 2 (no hit counted)", h)
 	}
+	e.do("HEAD", detail, "", nil).wantStatus(200)
+	if h := hit("GET", detail+"edit/", u.Access); h != 2 {
+		t.Fatalf("after HEAD: hit %d, want 2 (no hit counted)", h)
+	}
 
 	const n = 200
 	var wg sync.WaitGroup
