@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 )
 
-func openTestStore(t *testing.T, path string) *Store {
+func openTestStore(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), path, Options{BcryptCost: 4, HitFlushInterval: time.Hour})
 	if err != nil {
@@ -207,4 +208,30 @@ func TestSearchIndexesStayInSync(t *testing.T) {
 	if n != counted || n != 4 {
 		t.Errorf("post_count %d, rows %d; want 4", n, counted)
 	}
+}
+
+// No search text makes SQLite fail: every input either lists posts or is
+// refused as invalid.
+func FuzzSearch(f *testing.F) {
+	for _, seed := range []string{`"`, `""`, `a"b`, `*`, `a*`, `^x`, `NEAR(a b)`, `a OR b`, `-x`, `col:x`, `{a b}:c`,
+		`%`, `_`, `'`, `\`, "제목 수정", "가", "AND", "(", ")", "a + b", "\x00", "\u200b", "ａｂｃ"} {
+		f.Add(seed)
+	}
+	ctx := context.Background()
+	s := openTestStore(f, filepath.Join(f.TempDir(), "app.db"))
+	f.Cleanup(func() { s.Close() })
+	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "long enough pw"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: `제목 "quoted" a*b`, Content: "(x OR y) NEAR 100%", Tags: []string{"태그"}}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		_, err := s.ListPosts(ctx, PostFilter{Search: q, Tag: q})
+		var ve *ValidationError
+		if err != nil && !errors.As(err, &ve) {
+			t.Fatalf("search %q: %v", q, err)
+		}
+	})
 }

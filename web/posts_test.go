@@ -123,6 +123,7 @@ func TestWritePostRefusesBadInput(t *testing.T) {
 		{"category not an id", u.Access, map[string]any{"title": "t", "content": "c", "category": "x"}, 400, []string{`"category":["Incorrect type. Expected pk value`}},
 		{"category zero", u.Access, map[string]any{"title": "t", "content": "c", "category": 0}, 400, []string{`Invalid pk \"0\"`}},
 		{"malformed JSON", u.Access, `{"title":`, 400, []string{"JSON parse error"}},
+		{"body over 1 MiB", u.Access, map[string]any{"title": "t", "content": strings.Repeat("a", 1<<20)}, 413, []string{msgTooLarge}},
 		{"not an object", u.Access, `[1]`, 400, []string{"non_field_errors"}},
 	}
 	for _, c := range cases {
