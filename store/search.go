@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -185,18 +187,18 @@ func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) 
 func (s *Store) listPosts(ctx context.Context, version uint64, f PostFilter, sq searchQuery) (cachedPage, error) {
 	q := f.query(sq)
 	var page cachedPage
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		total, ok := s.posts.count(version, f.countKey())
-		if !ok {
-			countSQL := q.sql("count(*)")
-			if len(q.where) == 0 {
-				countSQL = `SELECT n FROM post_count`
-			}
-			if err := tx.QueryRowContext(ctx, countSQL, q.args...).Scan(&total); err != nil {
-				return fmt.Errorf("count posts: %w", err)
-			}
-			s.posts.putCount(version, f.countKey(), total)
+	// Counted before the page's transaction opens, so that counting in
+	// parallel never waits for a connection while holding one. Count and
+	// page may then straddle a write, as they would in two requests.
+	total, ok := s.posts.count(version, f.countKey())
+	if !ok {
+		var err error
+		if total, err = s.countPosts(ctx, q); err != nil {
+			return page, err
 		}
+		s.posts.putCount(version, f.countKey(), total)
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
 		page.total = total
 		// Checked before multiplying, so no page number can overflow.
 		if f.Page-1 >= (total+f.PageSize-1)/f.PageSize {
@@ -225,6 +227,47 @@ func (s *Store) listPosts(ctx context.Context, version uint64, f PostFilter, sq 
 		return err
 	})
 	return page, err
+}
+
+// countPosts counts the posts q selects. A search counts every match, which
+// for a common word is most of the cost of a cold search: the two halves of
+// the id range are counted at once on two reader connections, since the
+// full-text index seeks a rowid range at no cost.
+func (s *Store) countPosts(ctx context.Context, q listQuery) (int, error) {
+	if len(q.where) == 0 {
+		var n int
+		if err := s.rdb.QueryRowContext(ctx, `SELECT n FROM post_count`).Scan(&n); err != nil {
+			return 0, fmt.Errorf("count posts: %w", err)
+		}
+		return n, nil
+	}
+	countSQL := q.sql("count(*)")
+	if q.from == "posts" {
+		var n int
+		if err := s.rdb.QueryRowContext(ctx, countSQL, q.args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("count posts: %w", err)
+		}
+		return n, nil
+	}
+	var top int64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM posts`).Scan(&top); err != nil {
+		return 0, fmt.Errorf("count posts: %w", err)
+	}
+	mid := top / 2
+	var counts [2]int
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, cond := range []string{" AND " + q.id + " <= ?", " AND " + q.id + " > ?"} {
+		wg.Go(func() {
+			args := append(q.args[:len(q.args):len(q.args)], mid)
+			errs[i] = s.rdb.QueryRowContext(ctx, countSQL+cond, args...).Scan(&counts[i])
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return 0, fmt.Errorf("count posts: %w", err)
+	}
+	return counts[0] + counts[1], nil
 }
 
 // postsByIDs loads the posts named by ids, in that order.
