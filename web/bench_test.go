@@ -81,7 +81,7 @@ func BenchmarkListHTTP(b *testing.B) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"tags":[{"name":"tag`)) {
+	if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"tags":[{"name":"`)) {
 		b.Fatalf("list answered %d: %.200s", res.StatusCode, body)
 	}
 	header := res.Header.Clone()
