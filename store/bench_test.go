@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 
@@ -10,6 +11,13 @@ import (
 )
 
 const benchPosts = 100_000
+
+// TestMain removes the benchmark database after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.RemoveBenchDBs()
+	os.Exit(code)
+}
 
 var (
 	benchOnce sync.Once

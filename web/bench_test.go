@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,6 +15,13 @@ import (
 	"maru/store"
 	"maru/store/storetest"
 )
+
+// TestMain removes the benchmark database after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.RemoveBenchDBs()
+	os.Exit(code)
+}
 
 var (
 	benchOnce sync.Once

@@ -27,11 +27,22 @@ const (
 	CommonShortWord = "공부"     // likewise, two characters
 )
 
+// tempDirs are the directories BenchDB made, for RemoveBenchDBs.
+var tempDirs []string
+
+// RemoveBenchDBs deletes the databases BenchDB built in temporary
+// directories; a TestMain calls it after the run.
+func RemoveBenchDBs() {
+	for _, d := range tempDirs {
+		os.RemoveAll(d)
+	}
+	tempDirs = nil
+}
+
 // BenchDB returns the path of a database seeded with n posts. It builds a
 // new one in a temporary directory, or, when MARU_BENCH_DB names a file,
 // reuses that file (seeding it first if it does not exist) so that
-// repeated benchmark runs can skip the seeding. The temporary directory is
-// left for the OS to clean: benchmarks of several packages may share it.
+// repeated benchmark runs can skip the seeding.
 func BenchDB(ctx context.Context, n int) (string, error) {
 	if path := os.Getenv("MARU_BENCH_DB"); path != "" {
 		if _, err := os.Stat(path); err == nil {
@@ -44,6 +55,7 @@ func BenchDB(ctx context.Context, n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tempDirs = append(tempDirs, dir)
 	path := filepath.Join(dir, "bench.db")
 	_, err = SeedBoard(ctx, path, n)
 	return path, err
