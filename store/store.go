@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -30,6 +31,9 @@ type Options struct {
 	BcryptCost int
 	// Readers caps the reader pool. Zero means 4, enough for a Pi's cores.
 	Readers int
+	// HitFlushInterval is how often hits counted in memory are written.
+	// Zero means DefaultHitFlushInterval.
+	HitFlushInterval time.Duration
 }
 
 // Store is maru's SQLite database: one writer connection and a small pool of
@@ -41,10 +45,20 @@ type Store struct {
 	opt  Options
 	now  func() time.Time
 
+	closeOnce sync.Once
+	closeErr  error
+
 	stmtUserByID *sql.Stmt
+	postStmts    postStmts
 	dummyHash    func() []byte
 
 	chat messageBatcher // chat messages waiting for a group commit
+
+	// version changes after every committed write, so caches of what was
+	// read can tell when it may have gone stale.
+	version atomic.Uint64
+	posts   postCache
+	hits    *hitCounter
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
@@ -120,21 +134,46 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	rdb.SetMaxOpenConns(opt.Readers)
 	rdb.SetMaxIdleConns(opt.Readers)
 	s.rdb = rdb
+	if upto < len(migrations) {
+		// A file held at an older schema (tests of upgrades do this) has
+		// not the tables the statements and the hit writer need.
+		return s, nil
+	}
 
 	if s.stmtUserByID, err = rdb.PrepareContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
+	if err := s.preparePosts(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if opt.HitFlushInterval <= 0 {
+		opt.HitFlushInterval = DefaultHitFlushInterval
+	}
+	s.hits = newHitCounter()
+	go s.flushHitsEvery(opt.HitFlushInterval)
 	return s, nil
 }
 
-// Close waits for nothing: callers stop using the store first. It checkpoints
-// the WAL so that the main file alone is a complete copy after a clean stop.
+// Close waits for nothing: callers stop using the store first; closing
+// twice is harmless. It writes the
+// hits still counted in memory, then checkpoints the WAL so that the main
+// file alone is a complete copy after a clean stop.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	var errs []error
+	if s.hits != nil {
+		errs = append(errs, s.stopHits())
+	}
 	if s.stmtUserByID != nil {
 		s.stmtUserByID.Close()
 	}
-	var errs []error
+	s.postStmts.close()
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
@@ -189,6 +228,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.version.Add(1)
 	return nil
 }
 

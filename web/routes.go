@@ -38,6 +38,25 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("POST /api/chat/message/", s.requireUser(s.handleMessageCreate))
 	api("GET /ws/chat/{room_id}/chat/", s.handleChatSocket)
 
+	// The board. POST on the list is the seed's way to search; the edit
+	// route takes POST, PUT and PATCH alike.
+	api("GET /api/post/", s.handleListPosts)
+	api("POST /api/post/", s.handleListPosts)
+	api("POST /api/post/write", s.requireUser(s.handleWritePost))
+	api("GET /api/post/detail/{id}/", s.handlePostDetail)
+	api("DELETE /api/post/detail/{id}/", s.requireUser(s.handleDeletePost))
+	api("POST /api/post/detail/{id}/delete/", s.requireUser(s.handleDeletePost))
+	api("GET /api/post/detail/{id}/edit/", s.requireUser(s.handleEditPostForm))
+	api("POST /api/post/detail/{id}/edit/", s.requireUser(s.handleEditPost))
+	api("PUT /api/post/detail/{id}/edit/", s.requireUser(s.handleEditPost))
+	api("PATCH /api/post/detail/{id}/edit/", s.requireUser(s.handleEditPost))
+	api("GET /api/post/categories", s.handleCategories)
+	api("POST /api/post/categories", s.handleCategories)
+	api("POST /api/post/categories/create", s.requireAdmin(s.handleCreateCategory))
+	api("PUT /api/post/categories/{id}", s.requireAdmin(s.handleRenameCategory))
+	api("PATCH /api/post/categories/{id}", s.requireAdmin(s.handleRenameCategory))
+	api("DELETE /api/post/categories/{id}", s.requireAdmin(s.handleDeleteCategory))
+
 	public := http.NewServeMux()
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)

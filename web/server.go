@@ -104,6 +104,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	tokens   *tokenAuthority
 	logins   *loginThrottle
+	postJSON postEncoder
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
 

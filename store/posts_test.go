@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func openTestStore(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{BcryptCost: 4, HitFlushInterval: time.Hour})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return s
+}
+
+func TestHitsSurviveClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	s := openTestStore(t, path)
+	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "long enough pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: "t", Content: "c", Tags: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := s.ViewPost(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	s = openTestStore(t, path)
+	defer s.Close()
+	got, err := s.PostByID(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hit != 5 {
+		t.Errorf("hit after reopen %d, want 5", got.Hit)
+	}
+}
+
+func TestCreatedAtNeverGoesBackwards(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "app.db"), Options{BcryptCost: 4, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "long enough pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: "first", Content: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(-time.Hour) // the clock steps back
+	second, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: "second", Content: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.CreatedAt.Before(first.CreatedAt) {
+		t.Errorf("second post created %v, before the first at %v", second.CreatedAt, first.CreatedAt)
+	}
+	page, err := s.ListPosts(ctx, PostFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Posts) != 2 || page.Posts[0].Title != "second" {
+		t.Errorf("list order wrong: want second first")
+	}
+}
+
+func newPostStore(t *testing.T) (*Store, *User) {
+	t.Helper()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "app.db"))
+	t.Cleanup(func() { s.Close() })
+	u, err := s.CreateUser(context.Background(), NewUser{Email: "a@example.com", Password: "long enough pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, u
+}
+
+// Views racing flushes that store and drop entries must neither lose nor
+// double a hit, and every view must see a count of its own.
+func TestHitsRacingFlushes(t *testing.T) {
+	ctx := context.Background()
+	s, u := newPostStore(t)
+	var ids []int64
+	for range 3 {
+		p, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: "t", Content: "c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	const views = 300
+	seen := make([][]int64, len(ids))
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var flusher sync.WaitGroup
+	flusher.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				if err := s.FlushHits(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	})
+	for i, id := range ids {
+		seen[i] = make([]int64, views)
+		for j := range views {
+			wg.Go(func() {
+				p, err := s.ViewPost(ctx, id)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				seen[i][j] = p.Hit
+			})
+		}
+	}
+	wg.Wait()
+	close(stop)
+	flusher.Wait()
+	for i, id := range ids {
+		distinct := map[int64]bool{}
+		for _, h := range seen[i] {
+			distinct[h] = true
+		}
+		if len(distinct) != views {
+			t.Errorf("post %d: %d distinct counts from %d views", id, len(distinct), views)
+		}
+		for range 2 { // store, then drop the idle entry
+			if err := s.FlushHits(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var stored int64
+		if err := s.rdb.QueryRow(`SELECT hit FROM posts WHERE id = ?`, id).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != views {
+			t.Errorf("post %d: stored hit %d, want %d", id, stored, views)
+		}
+	}
+}
+
+// The search indexes take their text from posts by trigger; FTS5's own
+// check proves they match the table after every kind of change.
+func TestSearchIndexesStayInSync(t *testing.T) {
+	ctx := context.Background()
+	s, u := newPostStore(t)
+	c, err := s.CreateCategory(ctx, "news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for range 5 {
+		p, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: "제목 title", Content: "본문 body", Tags: []string{"태그", "tag"}, CategoryID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	title, tags := "새 제목", []string{"other"}
+	if _, err := s.UpdatePost(ctx, ids[0], PostUpdate{Title: &title, Tags: &tags}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePost(ctx, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ViewPost(ctx, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FlushHits(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCategory(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"posts_tri", "posts_word"} {
+		if _, err := s.wdb.Exec(`INSERT INTO ` + table + ` (` + table + `, rank) VALUES ('integrity-check', 1)`); err != nil {
+			t.Errorf("%s: %v", table, err)
+		}
+	}
+	var n, counted int
+	if err := s.rdb.QueryRow(`SELECT n, (SELECT count(*) FROM posts) FROM post_count`).Scan(&n, &counted); err != nil {
+		t.Fatal(err)
+	}
+	if n != counted || n != 4 {
+		t.Errorf("post_count %d, rows %d; want 4", n, counted)
+	}
+}
+
+// No search text makes SQLite fail: every input either lists posts or is
+// refused as invalid.
+func FuzzSearch(f *testing.F) {
+	for _, seed := range []string{`"`, `""`, `a"b`, `*`, `a*`, `^x`, `NEAR(a b)`, `a OR b`, `-x`, `col:x`, `{a b}:c`,
+		`%`, `_`, `'`, `\`, "제목 수정", "가", "AND", "(", ")", "a + b", "\x00", "\u200b", "ａｂｃ"} {
+		f.Add(seed)
+	}
+	ctx := context.Background()
+	s := openTestStore(f, filepath.Join(f.TempDir(), "app.db"))
+	f.Cleanup(func() { s.Close() })
+	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "long enough pw"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: `제목 "quoted" a*b`, Content: "(x OR y) NEAR 100%", Tags: []string{"태그"}}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		_, err := s.ListPosts(ctx, PostFilter{Search: q, Tag: q})
+		var ve *ValidationError
+		if err != nil && !errors.As(err, &ve) {
+			t.Fatalf("search %q: %v", q, err)
+		}
+	})
+}

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"maru/store"
+	"maru/store/storetest"
+)
+
+// TestMain removes the benchmark database after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.RemoveBenchDBs()
+	os.Exit(code)
+}
+
+var (
+	benchOnce sync.Once
+	benchPath string
+	benchErr  error
+)
+
+// boardServer serves the shared 100,000-post database, built once per run,
+// through the whole middleware chain, logging into io.Discard.
+func boardServer(b *testing.B) (*Server, *store.Store) {
+	b.Helper()
+	benchOnce.Do(func() { benchPath, benchErr = storetest.BenchDB(context.Background(), 100_000) })
+	if benchErr != nil {
+		b.Fatalf("seed: %v", benchErr)
+	}
+	st, err := store.Open(context.Background(), benchPath, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := NewServer(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), st, testStatic)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		srv.Close()
+		st.Close()
+	})
+	return srv, st
+}
+
+// getParallel requests url from parallel clients over keep-alive
+// connections and checks each answer's status and size.
+func getParallel(b *testing.B, url string, wantLen int) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := client.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			n, _ := io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || int(n) != wantLen {
+				b.Errorf("status %d, %d bytes; want 200, %d", res.StatusCode, n, wantLen)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkListHTTP serves page 1 of the list over real HTTP, beside a
+// handler that writes the same bytes from memory; the ratio of their
+// ns/op is what the list costs on top of HTTP itself.
+func BenchmarkListHTTP(b *testing.B) {
+	srv, _ := boardServer(b)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	res, err := http.Get(hs.URL + "/api/post/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"tags":[{"name":"`)) {
+		b.Fatalf("list answered %d: %.200s", res.StatusCode, body)
+	}
+	header := res.Header.Clone()
+	mem := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for k, v := range header {
+			if k != "Date" {
+				h[k] = v
+			}
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}))
+	defer mem.Close()
+
+	b.Run("memory", func(b *testing.B) { getParallel(b, mem.URL+"/api/post/", len(body)) })
+	b.Run("maru", func(b *testing.B) { getParallel(b, hs.URL+"/api/post/", len(body)) })
+}
+
+// BenchmarkPostDetailParallel views posts through the handler chain, each
+// view counting a hit, without the network in between.
+func BenchmarkPostDetailParallel(b *testing.B) {
+	srv, _ := boardServer(b)
+	b.RunParallel(func(pb *testing.PB) {
+		id := 1
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, httptest.NewRequest("GET", "/api/post/detail/"+strconv.Itoa(id)+"/", nil))
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d", w.Code)
+			}
+			id = (id+7919)%100_000 + 1
+		}
+	})
+}
+
+// BenchmarkPostDetailHTTP does the same over real HTTP.
+func BenchmarkPostDetailHTTP(b *testing.B) {
+	srv, _ := boardServer(b)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		id := 1
+		for pb.Next() {
+			res, err := client.Get(hs.URL + "/api/post/detail/" + strconv.Itoa(id) + "/")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+			id = (id+7919)%100_000 + 1
+		}
+	})
+}
