@@ -242,9 +242,12 @@ func (s *Server) writeFrames(ctx context.Context, c *websocket.Conn, sub *chat.S
 func (s *Server) writeQueued(ctx context.Context, c *websocket.Conn, sub *chat.Subscriber, f []byte) error {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.ChatWriteTimeout)
 	defer cancel()
-	for range writeBatch {
+	for i := 1; ; i++ {
 		if err := c.Write(wctx, websocket.MessageText, f); err != nil {
 			return err
+		}
+		if i == writeBatch {
+			return nil // the rest waits for the next batch, not taken off the queue
 		}
 		select {
 		case f = <-sub.Frames():
@@ -252,7 +255,6 @@ func (s *Server) writeQueued(ctx context.Context, c *websocket.Conn, sub *chat.S
 			return nil
 		}
 	}
-	return nil
 }
 
 // rateLimiter is a token bucket: perSecond tokens a second, bursts of

@@ -659,3 +659,24 @@ func (e *testEnv) stop() {
 	}
 	e.http = nil
 }
+
+// A burst larger than one write batch reaches the socket whole and in
+// order: the writer must never take a frame off the queue and drop it.
+func TestChatSocketDeliversWholeBurst(t *testing.T) {
+	e := newTestEnvWith(t, Config{ChatQueue: 1024})
+	u := e.register("burst@example.com")
+	room := e.createRoom(u, "Burst")
+	sock := e.dialChat(u, room.ID)
+	sock.nextOf("chat.presence")
+	sock.nextOf("chat.user.join")
+	const n = 5*writeBatch + 7
+	for i := range n {
+		e.server.publish.Publish(room.ID, fmt.Appendf(nil, `{"type":"test","n":%d}`, i))
+	}
+	for i := range n {
+		var f struct{ N int }
+		if err := json.Unmarshal([]byte(sock.next()), &f); err != nil || f.N != i {
+			t.Fatalf("frame %d of the burst: got n=%d (%v)", i, f.N, err)
+		}
+	}
+}
