@@ -59,6 +59,7 @@ type Store struct {
 	version atomic.Uint64
 	posts   postCache
 	hits    *hitCounter
+	ckpt    *checkpointer
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
@@ -78,6 +79,9 @@ func dsn(path string, readOnly bool) string {
 		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
 		// never fails half-way with SQLITE_BUSY when it upgrades to a writer.
 		q.Set("_txlock", "immediate")
+		// Checkpoints run in the background (checkpoint.go), not inside
+		// whichever commit happens to fill the WAL.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 }
@@ -153,6 +157,10 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	}
 	s.hits = newHitCounter()
 	go s.flushHitsEvery(opt.HitFlushInterval)
+	if err := s.startCheckpoints(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -169,6 +177,9 @@ func (s *Store) close() error {
 	var errs []error
 	if s.hits != nil {
 		errs = append(errs, s.stopHits())
+	}
+	if s.ckpt != nil {
+		errs = append(errs, s.stopCheckpoints())
 	}
 	if s.stmtUserByID != nil {
 		s.stmtUserByID.Close()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,6 +147,36 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
 			t.Errorf("%s has mode %v, want no access for group and others", p, mode)
 		}
+	}
+}
+
+// Commits never checkpoint (wal_autocheckpoint is 0 on the writer): the
+// background checkpointer copies the WAL into the main file instead.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	s := openAt(t, path)
+	var auto int
+	s.wdb.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto)
+	if auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint = %d, want 0", auto)
+	}
+	before, _ := os.Stat(path)
+	for i := range 50 {
+		mustCreate(t, s, fmt.Sprintf("u%d@example.com", i))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > before.Size() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("main file still %d bytes 5 s after the writes: no checkpoint ran", fi.Size())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
