@@ -237,6 +237,27 @@ func TestCreateUserValidation(t *testing.T) {
 	}
 }
 
+// Password hashing waits for a free slot, and gives up with its context.
+func TestPasswordHashingIsBounded(t *testing.T) {
+	s := openTest(t)
+	for range cap(hashSlots) {
+		hashSlots <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err := s.CreateUser(ctx, NewUser{Email: "queued@example.com", Password: "long enough pw"})
+	cancel()
+	for range cap(hashSlots) {
+		<-hashSlots
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("CreateUser with every hash slot taken: %v, want the context's deadline", err)
+	}
+	if _, err := s.UserByEmail(context.Background(), "queued@example.com"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a user was created anyway: %v", err)
+	}
+	mustCreate(t, s, "later@example.com")
+}
+
 func TestAuthenticate(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 	"unicode"
@@ -141,7 +142,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), s.bcryptCost())
+	hash, err := s.hashPassword(ctx, nu.Password)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
@@ -163,6 +164,38 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, err
 }
 
+// hashSlots bounds how many password hashes are computed at once. Each
+// takes tens of milliseconds of CPU (hundreds on a Pi); a flood of
+// registrations or logins queues here instead of taking every core from
+// the rest of the server.
+var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/2))
+
+func acquireHashSlot(ctx context.Context) error {
+	select {
+	case hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) hashPassword(ctx context.Context, password string) ([]byte, error) {
+	if err := acquireHashSlot(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-hashSlots }()
+	return bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost())
+}
+
+// checkPassword reports whether password matches hash.
+func (s *Store) checkPassword(ctx context.Context, hash []byte, password string) (bool, error) {
+	if err := acquireHashSlot(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-hashSlots }()
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
+}
+
 func (s *Store) bcryptCost() int {
 	if s.opt.BcryptCost != 0 {
 		return s.opt.BcryptCost
@@ -177,13 +210,17 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	if errors.Is(err, ErrNotFound) {
 		// Compare anyway, so that a login takes as long for a missing
 		// account as for a wrong password.
-		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+		s.checkPassword(ctx, s.dummyHash(), password)
 		return nil, ErrInvalidCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+	ok, err := s.checkPassword(ctx, []byte(u.PasswordHash), password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, ErrInvalidCredentials
 	}
 	return u, nil

@@ -60,7 +60,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	public := http.NewServeMux()
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
-	public.HandleFunc("GET /healthz", s.handleHealth)
+	handleBoth(public, "GET /healthz", http.HandlerFunc(s.handleHealth))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
 	return s.recoverPanics(s.logRequests(secureHeaders(public)))
