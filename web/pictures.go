@@ -53,16 +53,19 @@ func processPicture(data []byte) (*store.Picture, error) {
 	if err != nil {
 		return nil, store.Invalid("profile_picture", msgNotAnImage)
 	}
-	img = scaleDown(img, maxPictureSide)
+	scaled := scaleDown(img, maxPictureSide)
+	if format == "jpeg" {
+		scaled = orient(scaled, jpegOrientation(data))
+	}
 
 	var buf bytes.Buffer
 	pic := &store.Picture{}
-	if isOpaque(img) {
+	if scaled.Opaque() {
 		pic.ContentType = "image/jpeg"
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: pictureJPEGQuality})
+		err = jpeg.Encode(&buf, scaled, &jpeg.Options{Quality: pictureJPEGQuality})
 	} else {
 		pic.ContentType = "image/png"
-		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img)
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, scaled)
 	}
 	if err != nil {
 		return nil, store.Invalid("profile_picture", msgNotAnImage)
@@ -74,7 +77,7 @@ func processPicture(data []byte) (*store.Picture, error) {
 // scaleDown returns img fitted within side×side. A large reduction is done in
 // two steps, a cheap one to twice the size and a good one to the end, so that
 // a phone photo scales quickly on a Pi and still looks right.
-func scaleDown(img image.Image, side int) image.Image {
+func scaleDown(img image.Image, side int) *image.RGBA {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w <= side && h <= side {
@@ -100,11 +103,4 @@ func toRGBA(img image.Image) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
 	return dst
-}
-
-func isOpaque(img image.Image) bool {
-	if o, ok := img.(interface{ Opaque() bool }); ok {
-		return o.Opaque()
-	}
-	return false
 }

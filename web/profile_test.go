@@ -137,12 +137,72 @@ func jpegWithGPS(t *testing.T) []byte {
 	for _, v := range []uint32{37, 1, 33, 1, 4812, 100} { // 37°33'48.12"
 		tiff = be.AppendUint32(tiff, v)
 	}
+	return withExif(buf.Bytes(), tiff)
+}
+
+// withExif puts an APP1 Exif segment holding tiff right after a JPEG's SOI.
+func withExif(jpegData, tiff []byte) []byte {
 	exif := append([]byte("Exif\x00\x00"), tiff...)
 	seg := []byte{0xFF, 0xE1, 0, 0}
-	be.PutUint16(seg[2:], uint16(len(exif)+2))
+	binary.BigEndian.PutUint16(seg[2:], uint16(len(exif)+2))
 	seg = append(seg, exif...)
-	j := buf.Bytes()
-	return append(append(append([]byte{}, j[:2]...), seg...), j[2:]...)
+	return append(append(append([]byte{}, jpegData[:2]...), seg...), jpegData[2:]...)
+}
+
+// exifOrientation is a little-endian TIFF whose first directory holds only
+// an Orientation tag of value o.
+func exifOrientation(o uint16) []byte {
+	le := binary.LittleEndian
+	t := []byte("II\x2a\x00\x08\x00\x00\x00")
+	t = le.AppendUint16(t, 1)      // one entry
+	t = le.AppendUint16(t, 0x0112) // Orientation
+	t = le.AppendUint16(t, 3)      // SHORT
+	t = le.AppendUint32(t, 1)
+	t = le.AppendUint16(t, o)
+	t = le.AppendUint16(t, 0)
+	return le.AppendUint32(t, 0) // no next directory
+}
+
+// A phone photo taken upright is stored sideways with orientation 6; the
+// stored picture must come out upright, with the tag gone.
+func TestProfilePictureFollowsExifOrientation(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.register("phone@example.com")
+	// Stored as the sensor saw it: 80 wide, 40 high, left half red.
+	img := image.NewRGBA(image.Rect(0, 0, 80, 40))
+	for y := range 40 {
+		for x := range 80 {
+			c := color.RGBA{0, 0, 255, 255}
+			if x < 40 {
+				c = color.RGBA{255, 0, 0, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95})
+	var p struct {
+		ProfilePicture string `json:"profile_picture"`
+	}
+	e.upload(u.Access, nil, "photo.jpg", withExif(buf.Bytes(), exifOrientation(6))).wantStatus(http.StatusOK).decode(&p)
+	pic := e.do("GET", strings.TrimPrefix(p.ProfilePicture, e.http.URL), "", nil).wantStatus(http.StatusOK)
+	got, err := jpeg.Decode(bytes.NewReader(pic.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := got.Bounds(); b.Dx() != 40 || b.Dy() != 80 {
+		t.Fatalf("stored %dx%d, want 40x80 (turned upright)", b.Dx(), b.Dy())
+	}
+	// A quarter turn clockwise brings the left half to the top.
+	if r, _, bl, _ := got.At(20, 10).RGBA(); r < 0x8000 || bl > 0x8000 {
+		t.Errorf("top of the picture is not red: r=%x b=%x", r, bl)
+	}
+	if r, _, bl, _ := got.At(20, 70).RGBA(); r > 0x8000 || bl < 0x8000 {
+		t.Errorf("bottom of the picture is not blue: r=%x b=%x", r, bl)
+	}
+	if bytes.Contains(pic.Body, []byte("Exif")) {
+		t.Error("the EXIF block survived")
+	}
 }
 
 // pngHeaderOnly is the start of a PNG whose header claims w×h pixels: a
