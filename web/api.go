@@ -125,6 +125,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 // An empty body decodes as {}, so a missing field is reported by validation
 // rather than as a parse error. Unknown fields are ignored.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	bodyDeadline(w, s.cfg.BodyTimeout)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -139,6 +140,17 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, dst any) error
 		return err
 	}
 	return decodeJSON(body, dst)
+}
+
+// bodyDeadline bounds how long a client may take to send the rest of a
+// request body (Config.BodyTimeout). The server has no overall read
+// timeout, which would also cut the chat sockets; instead each handler that
+// reads a body bounds the reading, so that a client trickling a byte a
+// minute cannot hold a connection and its goroutine for good.
+func bodyDeadline(w http.ResponseWriter, d time.Duration) {
+	// An error means the writer cannot set deadlines (a test recorder):
+	// there is no connection to protect then.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 }
 
 // checkJSONType refuses a body that does not say it is JSON, so that a form

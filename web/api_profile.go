@@ -123,6 +123,7 @@ const maxFormMemory = 1 << 20
 
 func (s *Server) readProfileForm(w http.ResponseWriter, r *http.Request) (store.ProfileUpdate, error) {
 	var up store.ProfileUpdate
+	bodyDeadline(w, 4*s.cfg.BodyTimeout) // pictures are larger, and come from phones
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	if err := r.ParseMultipartForm(maxFormMemory); err != nil {
 		var mbe *http.MaxBytesError

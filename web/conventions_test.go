@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestErrorShapesAndHeaders(t *testing.T) {
@@ -205,4 +209,38 @@ func TestBearerSkipsCrossOriginCheck(t *testing.T) {
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	req.Header.Set("Origin", "https://elsewhere.example")
 	e.send(req).wantStatus(http.StatusOK)
+}
+
+func TestHSTSOnlyBehindHTTPS(t *testing.T) {
+	for _, tc := range []struct {
+		base string
+		want bool
+	}{{"", false}, {"http://club.lan", false}, {"https://club.example.org", true}} {
+		e := newTestEnvWith(t, Config{BaseURL: tc.base})
+		res := e.do("GET", "/healthz", "", nil)
+		if got := res.Header.Get("Strict-Transport-Security") != ""; got != tc.want {
+			t.Errorf("base %q: HSTS sent = %v, want %v", tc.base, got, tc.want)
+		}
+	}
+}
+
+// A client that starts a body and then stalls is answered and cut off,
+// instead of holding its connection for ever.
+func TestStalledBodyIsCutOff(t *testing.T) {
+	e := newTestEnvWith(t, Config{BodyTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.http.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /user/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("stalled body: status %d, want 400", res.StatusCode)
+	}
 }

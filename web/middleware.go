@@ -123,17 +123,23 @@ var (
 	hdrReferrer = []string{"same-origin"}
 	hdrFrame    = []string{"DENY"}
 	hdrAPICSP   = []string{apiCSP}
+	hdrHSTS     = []string{"max-age=31536000"}
 )
 
 // secureHeaders sets the headers every response carries, errors included.
-// Page handlers replace the CSP with pageCSP.
-func secureHeaders(next http.Handler) http.Handler {
+// Page handlers replace the CSP with pageCSP. Behind an https BaseURL,
+// browsers are also told to use https alone from then on.
+func (s *Server) secureHeaders(next http.Handler) http.Handler {
+	hsts := s.base != nil && s.base.Scheme == "https"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h["X-Content-Type-Options"] = hdrNosniff
 		h["Referrer-Policy"] = hdrReferrer
 		h["X-Frame-Options"] = hdrFrame
 		h["Content-Security-Policy"] = hdrAPICSP
+		if hsts {
+			h["Strict-Transport-Security"] = hdrHSTS
+		}
 		next.ServeHTTP(w, r)
 	})
 }

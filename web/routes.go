@@ -63,7 +63,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	handleBoth(public, "GET /healthz", http.HandlerFunc(s.handleHealth))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(secureHeaders(public)))
+	return s.recoverPanics(s.logRequests(s.secureHeaders(public)))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:

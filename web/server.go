@@ -29,6 +29,9 @@ type Config struct {
 	// MaxJSONBytes caps a JSON request body; MaxUploadBytes a multipart one.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64
+	// BodyTimeout is how long a client may take to send a JSON body (30 s
+	// by default); an upload may take four times as long.
+	BodyTimeout time.Duration
 	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -69,6 +72,7 @@ func (c Config) withDefaults() Config {
 			*v = d
 		}
 	}
+	dur(&c.BodyTimeout, 30*time.Second)
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
 	dur(&c.SessionTTL, 14*24*time.Hour)
