@@ -3,35 +3,21 @@ package store_test
 import (
 	"context"
 	"os"
-	"sync"
 	"testing"
 
 	"maru/store"
 	"maru/store/storetest"
 )
 
-const benchPosts = 100_000
+const benchPosts = storetest.BoardPosts
 
 // TestMain removes the benchmark database after the run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	storetest.RemoveBenchDBs()
-	os.Exit(code)
-}
-
-var (
-	benchOnce sync.Once
-	benchPath string
-	benchErr  error
-)
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // benchStore opens the shared 100,000-post database, built once per run.
 func benchStore(b *testing.B) *store.Store {
 	b.Helper()
-	benchOnce.Do(func() { benchPath, benchErr = storetest.BenchDB(context.Background(), benchPosts) })
-	if benchErr != nil {
-		b.Fatalf("seed: %v", benchErr)
-	}
+	benchPath := storetest.SharedBoard(b)
 	st, err := store.Open(context.Background(), benchPath, store.Options{BcryptCost: 4})
 	if err != nil {
 		b.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 
 	"maru/store"
@@ -17,26 +16,13 @@ import (
 )
 
 // TestMain removes the benchmark database after the run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	storetest.RemoveBenchDBs()
-	os.Exit(code)
-}
-
-var (
-	benchOnce sync.Once
-	benchPath string
-	benchErr  error
-)
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // boardServer serves the shared 100,000-post database, built once per run,
 // through the whole middleware chain, logging into io.Discard.
 func boardServer(b *testing.B) (*Server, *store.Store) {
 	b.Helper()
-	benchOnce.Do(func() { benchPath, benchErr = storetest.BenchDB(context.Background(), 100_000) })
-	if benchErr != nil {
-		b.Fatalf("seed: %v", benchErr)
-	}
+	benchPath := storetest.SharedBoard(b)
 	st, err := store.Open(context.Background(), benchPath, store.Options{})
 	if err != nil {
 		b.Fatal(err)

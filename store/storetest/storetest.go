@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"testing"
 	"time"
 
 	"maru/store"
@@ -26,6 +28,34 @@ const (
 	CommonWord      = "update" // in the content of ~1/3 of the posts
 	CommonShortWord = "공부"     // likewise, two characters
 )
+
+// BoardPosts is the size of the shared benchmark board.
+const BoardPosts = 100_000
+
+var shared struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// SharedBoard returns the path of a board of BoardPosts posts, seeded at
+// most once per test binary however many benchmarks ask for it.
+func SharedBoard(tb testing.TB) string {
+	tb.Helper()
+	shared.once.Do(func() { shared.path, shared.err = BenchDB(context.Background(), BoardPosts) })
+	if shared.err != nil {
+		tb.Fatalf("seed: %v", shared.err)
+	}
+	return shared.path
+}
+
+// Main runs a package's tests and benchmarks, then deletes the benchmark
+// databases they built; a TestMain calls os.Exit(storetest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	RemoveBenchDBs()
+	return code
+}
 
 // tempDirs are the directories BenchDB made, for RemoveBenchDBs.
 var tempDirs []string
