@@ -103,8 +103,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *store.Store
-	static   fs.FS
 	assets   *assets
+	pages    templates
 	sessions *scs.SessionManager
 	tokens   *tokenAuthority
 	logins   *loginThrottle
@@ -137,6 +137,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -150,8 +154,8 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		cfg:      cfg,
 		log:      logger,
 		store:    st,
-		static:   static,
 		assets:   as,
+		pages:    pages,
 		sessions: sm,
 		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
 		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
@@ -159,7 +163,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		hub:      chat.NewHub(cfg.ChatQueue),
 	}
 	s.publish = s.hub
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("browser session", "path", r.URL.Path, "err", err)
+		s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError), msgKey: "error.session"})
+	}
 
 	cop := http.NewCrossOriginProtection()
 	if base != nil {
@@ -168,7 +175,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeJSON(w, r, http.StatusForbidden, detail("CSRF Failed: cross-origin request refused."))
+		s.writeProblem(w, r, problem{status: http.StatusForbidden, body: detail("CSRF Failed: cross-origin request refused."), msgKey: "error.crossorigin"})
 	}))
 	s.handler = s.routes(cop)
 	return s, nil
