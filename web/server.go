@@ -112,6 +112,12 @@ type Server struct {
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
 
+	// apiRoutes lists the patterns of the JSON routes, as routes.go
+	// registers them, which the OpenAPI document must describe; apiDocs is
+	// the reference page rendered from that document.
+	apiRoutes []string
+	apiDocs   []byte
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -137,6 +143,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	apiDocs, err := renderAPIDocs(as)
+	if err != nil {
+		return nil, err
+	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -157,6 +167,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
 		base:     base,
 		hub:      chat.NewHub(cfg.ChatQueue),
+		apiDocs:  apiDocs,
 	}
 	s.publish = s.hub
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
