@@ -35,6 +35,11 @@ type Config struct {
 	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshMaxAge is the absolute lifetime of a login through its refresh
+	// tokens: rotation slides each token's RefreshTTL forward, but never
+	// past RefreshMaxAge after the login. Zero means the default, 90 days;
+	// a negative value means no bound.
+	RefreshMaxAge time.Duration
 	// SessionTTL is the lifetime of a browser session.
 	SessionTTL time.Duration
 	// LoginFailures is how many failed logins an account, or a client address
@@ -75,6 +80,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.BodyTimeout, 30*time.Second)
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
+	if c.RefreshMaxAge == 0 {
+		c.RefreshMaxAge = 90 * 24 * time.Hour
+	}
 	dur(&c.SessionTTL, 14*24*time.Hour)
 	dur(&c.LoginWindow, 15*time.Minute)
 	if c.LoginFailures <= 0 {
@@ -153,10 +161,11 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		static:   static,
 		assets:   as,
 		sessions: sm,
-		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
-		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
-		base:     base,
-		hub:      chat.NewHub(cfg.ChatQueue),
+		tokens: &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL,
+			refreshMaxAge: max(cfg.RefreshMaxAge, 0), now: st.Now},
+		logins: newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
+		base:   base,
+		hub:    chat.NewHub(cfg.ChatQueue),
 	}
 	s.publish = s.hub
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
