@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -58,6 +59,7 @@ type config struct {
 	refreshAge   time.Duration
 	shutdownWait time.Duration
 	bcryptCost   int
+	proxies      []netip.Prefix
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -109,6 +111,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.refreshAge, "refresh-max-age", "APP_REFRESH_MAX_AGE", 90*24*time.Hour, "absolute lifetime of a login's refresh tokens, however often rotated; 0 = no bound")
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
+	var proxies string
+	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
 	}
@@ -120,6 +124,9 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-chat-rate: %q is not a number ≥ 0", rate)
 	}
 	c.chatRate = r
+	if c.proxies, err = web.ParseCIDRs(proxies); err != nil {
+		return nil, fs, fmt.Errorf("-trusted-proxies: %w", err)
+	}
 	c.maxUpload = int64(upload)
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
@@ -269,6 +276,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		RefreshMaxAge:  offIfZero(c.refreshAge),
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
+		TrustedProxies: c.proxies,
 	}, logger, st, staticFS())
 	if err != nil {
 		return err
