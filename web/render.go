@@ -135,7 +135,14 @@ func parseTemplates() (templates, error) {
 		if name == "layout" || name == "partials" {
 			continue
 		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFiles, file)
+		src, err := fs.ReadFile(templateFiles, file)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Contains(src, []byte(`{{define "main"}}`)) {
+			continue // a template of its own, not a page of the site
+		}
+		t, err := template.Must(base.Clone()).New(name).Parse(string(src))
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}

@@ -6,12 +6,23 @@ import (
 )
 
 // routes lists every route of maru in one place and wraps them in the
-// middleware chain, outermost first: recover, log, security headers, then
+// middleware chain, outermost first: recover, log, client address and
+// request id (observe.go), security headers, then
 // (except for static files, pictures and health) cross-origin protection,
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app := http.NewServeMux()
-	api := func(pattern string, h http.HandlerFunc) { handleBoth(app, pattern, h) }
+	// api registers a JSON route behind the guards; publicAPI one before
+	// them. Both record it: the OpenAPI document must describe each.
+	api := func(pattern string, h http.HandlerFunc) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		handleBoth(app, pattern, h)
+	}
+	public := http.NewServeMux()
+	publicAPI := func(pattern string, h http.HandlerFunc) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		handleBoth(public, pattern, h)
+	}
 
 	// Accounts and profiles.
 	api("POST /user/registration/", s.handleRegister)
@@ -66,13 +77,14 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app.HandleFunc("POST /logout", s.handleLogoutPage)
 	app.HandleFunc("POST /lang", s.handleLanguage)
 
-	public := http.NewServeMux()
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
-	handleBoth(public, "GET /healthz", http.HandlerFunc(s.handleHealth))
+	publicAPI("GET /healthz", s.handleHealth)
+	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
+	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.secureHeaders(public)))
+	return s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:

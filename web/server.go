@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -35,6 +36,11 @@ type Config struct {
 	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshMaxAge is the absolute lifetime of a login through its refresh
+	// tokens: rotation slides each token's RefreshTTL forward, but never
+	// past RefreshMaxAge after the login. Zero means the default, 90 days;
+	// a negative value means no bound.
+	RefreshMaxAge time.Duration
 	// SessionTTL is the lifetime of a browser session.
 	SessionTTL time.Duration
 	// LoginFailures is how many failed logins an account, or a client address
@@ -56,6 +62,10 @@ type Config struct {
 	// and finds dead peers.
 	ChatWriteTimeout time.Duration
 	ChatPingInterval time.Duration
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
+	// the peer is the client, whatever the headers say.
+	TrustedProxies []netip.Prefix
 }
 
 // withDefaults fills the zero fields of c with the documented defaults.
@@ -75,6 +85,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.BodyTimeout, 30*time.Second)
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
+	if c.RefreshMaxAge == 0 {
+		c.RefreshMaxAge = 90 * 24 * time.Hour
+	}
 	dur(&c.SessionTTL, 14*24*time.Hour)
 	dur(&c.LoginWindow, 15*time.Minute)
 	if c.LoginFailures <= 0 {
@@ -112,6 +125,15 @@ type Server struct {
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
 
+	proxies    trustedProxies
+	requestIDs *requestIDs
+
+	// apiRoutes lists the patterns of the JSON routes, as routes.go
+	// registers them, which the OpenAPI document must describe; apiDocs is
+	// the reference page rendered from that document.
+	apiRoutes []string
+	apiDocs   []byte
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -141,6 +163,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	apiDocs, err := renderAPIDocs(as)
+	if err != nil {
+		return nil, err
+	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -151,18 +177,22 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	sm.Cookie.Secure = base != nil && base.Scheme == "https"
 
 	s := &Server{
-		cfg:      cfg,
-		log:      logger,
-		store:    st,
-		assets:   as,
-		pages:    pages,
-		sessions: sm,
-		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
-		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
-		base:     base,
-		hub:      chat.NewHub(cfg.ChatQueue),
+		cfg:        cfg,
+		log:        logger,
+		store:      st,
+		assets:     as,
+		pages:      pages,
+		sessions:   sm,
+		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
+		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
+		base:       base,
+		proxies:    trustedProxies(cfg.TrustedProxies),
+		requestIDs: newRequestIDs(),
+		hub:        chat.NewHub(cfg.ChatQueue),
+		apiDocs:    apiDocs,
 	}
 	s.publish = s.hub
+	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("browser session", "path", r.URL.Path, "err", err)
 		s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError), msgKey: "error.session"})
@@ -190,11 +220,7 @@ func (s *Server) absURL(r *http.Request, path string) string {
 	if s.cfg.BaseURL != "" {
 		return s.cfg.BaseURL + path
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + path
+	return requestScheme(r) + "://" + r.Host + path
 }
 
 // Close releases what the server holds beyond its HTTP requests: it closes
