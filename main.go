@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -57,6 +58,7 @@ type config struct {
 	refreshTTL   time.Duration
 	shutdownWait time.Duration
 	bcryptCost   int
+	proxies      []netip.Prefix
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -107,6 +109,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.refreshTTL, "refresh-ttl", "APP_REFRESH_TTL", 14*24*time.Hour, "lifetime of refresh tokens")
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
+	var proxies string
+	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
 	}
@@ -118,6 +122,9 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-chat-rate: %q is not a number ≥ 0", rate)
 	}
 	c.chatRate = r
+	if c.proxies, err = web.ParseCIDRs(proxies); err != nil {
+		return nil, fs, fmt.Errorf("-trusted-proxies: %w", err)
+	}
 	c.maxUpload = int64(upload)
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
@@ -264,6 +271,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		RefreshTTL:     c.refreshTTL,
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
+		TrustedProxies: c.proxies,
 	}, logger, st, staticFS())
 	if err != nil {
 		return err

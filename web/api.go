@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -254,13 +253,4 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, errNotFound
 	}
 	return id, nil
-}
-
-// clientAddr is the address of the peer, without its port.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // routes lists every route of maru in one place and wraps them in the
-// middleware chain, outermost first: recover, log, security headers, then
+// middleware chain, outermost first: recover, log, client address and
+// request id (observe.go), security headers, then
 // (except for static files, pictures and health) cross-origin protection,
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
@@ -63,7 +64,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	handleBoth(public, "GET /healthz", http.HandlerFunc(s.handleHealth))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.secureHeaders(public)))
+	return s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:

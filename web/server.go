@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -56,6 +57,10 @@ type Config struct {
 	// and finds dead peers.
 	ChatWriteTimeout time.Duration
 	ChatPingInterval time.Duration
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
+	// the peer is the client, whatever the headers say.
+	TrustedProxies []netip.Prefix
 }
 
 // withDefaults fills the zero fields of c with the documented defaults.
@@ -112,6 +117,9 @@ type Server struct {
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
 
+	proxies    trustedProxies
+	requestIDs *requestIDs
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -147,16 +155,18 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	sm.Cookie.Secure = base != nil && base.Scheme == "https"
 
 	s := &Server{
-		cfg:      cfg,
-		log:      logger,
-		store:    st,
-		static:   static,
-		assets:   as,
-		sessions: sm,
-		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
-		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
-		base:     base,
-		hub:      chat.NewHub(cfg.ChatQueue),
+		cfg:        cfg,
+		log:        logger,
+		store:      st,
+		static:     static,
+		assets:     as,
+		sessions:   sm,
+		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
+		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
+		base:       base,
+		proxies:    trustedProxies(cfg.TrustedProxies),
+		requestIDs: newRequestIDs(),
+		hub:        chat.NewHub(cfg.ChatQueue),
 	}
 	s.publish = s.hub
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
