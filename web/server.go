@@ -36,6 +36,11 @@ type Config struct {
 	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshMaxAge is the absolute lifetime of a login through its refresh
+	// tokens: rotation slides each token's RefreshTTL forward, but never
+	// past RefreshMaxAge after the login. Zero means the default, 90 days;
+	// a negative value means no bound.
+	RefreshMaxAge time.Duration
 	// SessionTTL is the lifetime of a browser session.
 	SessionTTL time.Duration
 	// LoginFailures is how many failed logins an account, or a client address
@@ -80,6 +85,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.BodyTimeout, 30*time.Second)
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
+	if c.RefreshMaxAge == 0 {
+		c.RefreshMaxAge = 90 * 24 * time.Hour
+	}
 	dur(&c.SessionTTL, 14*24*time.Hour)
 	dur(&c.LoginWindow, 15*time.Minute)
 	if c.LoginFailures <= 0 {
@@ -169,6 +177,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		hub:        chat.NewHub(cfg.ChatQueue),
 	}
 	s.publish = s.hub
+	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
 
 	cop := http.NewCrossOriginProtection()
