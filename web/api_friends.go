@@ -26,7 +26,7 @@ func (s *Server) userCard(r *http.Request, u *store.User, addedViewer bool) user
 		ID:             u.ID,
 		Email:          u.Email,
 		Nickname:       u.Nickname,
-		ProfilePicture: s.pictureURL(r, u),
+		ProfilePicture: s.pictureURL(u),
 		Status:         visibleStatus(u, addedViewer),
 	}
 }

@@ -363,7 +363,7 @@ func (s *Server) pageLinks(r *http.Request, q url.Values, f store.PostFilter, to
 		}
 		lq.Set("page", strconv.Itoa(page))
 		lq.Set("page_size", strconv.Itoa(f.PageSize))
-		return "<" + s.absURL(r, "/api/post/?"+lq.Encode()) + `>; rel="` + rel + `"`
+		return "<" + s.absURL("/api/post/?"+lq.Encode()) + `>; rel="` + rel + `"`
 	}
 	var links []string
 	pages := (total + f.PageSize - 1) / f.PageSize

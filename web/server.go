@@ -23,7 +23,7 @@ import (
 type Config struct {
 	// BaseURL is the public URL, such as https://club.example.org. It makes
 	// absolute links and, when https, secure cookies. Empty means links are
-	// built from each request's Host.
+	// relative paths (never built from a request's Host).
 	BaseURL string
 	// Version is reported by /healthz.
 	Version string
@@ -214,14 +214,11 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 // ServeHTTP makes *Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// absURL turns a site path into an absolute URL: under BaseURL when it is
-// set, else under the scheme and host the request came in on.
-func (s *Server) absURL(r *http.Request, path string) string {
-	if s.cfg.BaseURL != "" {
-		return s.cfg.BaseURL + path
-	}
-	return requestScheme(r) + "://" + r.Host + path
-}
+// absURL turns a site path into a URL for a client: absolute under BaseURL
+// when it is set, else the path alone. The request's Host is never used: a
+// URL built for one request may reach other users (a chat frame, a cached
+// answer), and a Host is whatever that one client chose to send.
+func (s *Server) absURL(path string) string { return s.cfg.BaseURL + path }
 
 // Close releases what the server holds beyond its HTTP requests: it closes
 // every chat socket with 1001 (going away), after writing out the frames
