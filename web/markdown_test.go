@@ -12,13 +12,12 @@ type htmlTag struct {
 	attrs map[string]string
 }
 
-// startTags lists the start tags of HTML that goldmark wrote: every "<"
-// of text is escaped there, so each "<" begins a real tag, and attribute
-// values are always double-quoted.
+// startTags lists the start tags of HTML that goldmark or html/template
+// wrote: every "<" of text is escaped there, so each "<" begins a real tag.
 func startTags(t testing.TB, html string) []htmlTag {
 	t.Helper()
 	var out []htmlTag
-	attrRE := regexp.MustCompile(`^\s+([^\s="'>/]+)(?:="([^"]*)")?`)
+	attrRE := regexp.MustCompile(`^\s+([^\s="'>/]+)(?:="([^"]*)"|='([^']*)'|=([^\s"'>]*))?`)
 	for i := 0; i < len(html); i++ {
 		if html[i] != '<' || i+1 >= len(html) || html[i+1] == '/' || html[i+1] == '!' {
 			continue
@@ -34,7 +33,7 @@ func startTags(t testing.TB, html string) []htmlTag {
 			if m == nil {
 				break
 			}
-			tag.attrs[strings.ToLower(m[1])] = m[2]
+			tag.attrs[strings.ToLower(m[1])] = m[2] + m[3] + m[4]
 			rest = rest[len(m[0]):]
 		}
 		rest = strings.TrimLeft(rest, " /")
