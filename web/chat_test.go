@@ -210,7 +210,7 @@ func TestChatHistory(t *testing.T) {
 		{"?limit=2", ids[3:]},
 		{fmt.Sprintf("?before=%d&limit=2", ids[3]), ids[1:3]},
 		{fmt.Sprintf("?before=%d", ids[0]), nil},
-		{"?limit=100000", ids}, // clamped to 200, not refused
+		{"?limit=100000", ids},                               // clamped to 200, not refused
 		{fmt.Sprintf("?after=%d&limit=2", ids[0]), ids[1:3]}, // the oldest after, newest last
 		{fmt.Sprintf("?after=%d&limit=2", ids[2]), ids[3:]},
 		{fmt.Sprintf("?after=%d", ids[4]), nil},
