@@ -191,7 +191,7 @@ func (s *Server) ownPost(r *http.Request) (*store.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u := currentUser(r); p.Author.ID != u.ID && !u.IsAdmin {
+	if !canChangePost(currentUser(r), p) {
 		return nil, errForbidden
 	}
 	return p, nil
@@ -385,17 +385,6 @@ type categoryJSON struct {
 
 type categoryRequest struct {
 	Name *string `json:"name"`
-}
-
-// requireAdmin lets only authenticated admins through to next.
-func (s *Server) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
-	return s.requireUser(func(w http.ResponseWriter, r *http.Request) {
-		if !currentUser(r).IsAdmin {
-			s.writeError(w, r, errForbidden)
-			return
-		}
-		next(w, r)
-	})
 }
 
 func (s *Server) handleCategories(w http.ResponseWriter, r *http.Request) {

@@ -116,8 +116,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *store.Store
-	static   fs.FS
 	assets   *assets
+	pages    templates
 	sessions *scs.SessionManager
 	tokens   *tokenAuthority
 	logins   *loginThrottle
@@ -159,6 +159,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
 	apiDocs, err := renderAPIDocs(as)
 	if err != nil {
 		return nil, err
@@ -176,8 +180,8 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		cfg:        cfg,
 		log:        logger,
 		store:      st,
-		static:     static,
 		assets:     as,
+		pages:      pages,
 		sessions:   sm,
 		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
 		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
@@ -189,7 +193,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	}
 	s.publish = s.hub
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("browser session", "path", r.URL.Path, "err", err)
+		s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError), msgKey: "error.session"})
+	}
 
 	cop := http.NewCrossOriginProtection()
 	if base != nil {
@@ -198,7 +205,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeJSON(w, r, http.StatusForbidden, detail("CSRF Failed: cross-origin request refused."))
+		s.writeProblem(w, r, problem{status: http.StatusForbidden, body: detail("CSRF Failed: cross-origin request refused."), msgKey: "error.crossorigin"})
 	}))
 	s.handler = s.routes(cop)
 	return s, nil
