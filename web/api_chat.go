@@ -72,8 +72,14 @@ func (s *Server) handleRoomCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, store.Invalid("name", msgRequired))
 		return
 	}
+	slot, err := s.roomLimit.take(currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	room, err := s.store.CreateRoom(r.Context(), currentUser(r).ID, *req.Name)
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
@@ -182,11 +188,17 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	slot, err := s.messageLimit.take(currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	m, err := s.store.AddMessage(r.Context(), store.NewMessage{RoomID: roomID, UserID: currentUser(r).ID, Body: body})
 	if errors.Is(err, store.ErrNotFound) {
 		err = store.Invalid("room", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", roomID))
 	}
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}

@@ -154,8 +154,14 @@ func (s *Server) handleWritePost(w http.ResponseWriter, r *http.Request) {
 	if req.Tags != nil {
 		np.Tags = *req.Tags
 	}
+	slot, err := s.postLimit.take(np.AuthorID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := s.store.CreatePost(r.Context(), np)
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
