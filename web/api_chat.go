@@ -86,12 +86,21 @@ func (s *Server) handleRoomCreate(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusCreated, roomOut(room))
 }
 
+// handleRooms lists the rooms, oldest first, paged like the post list.
 func (s *Server) handleRooms(w http.ResponseWriter, r *http.Request) {
-	rooms, err := s.store.Rooms(r.Context())
+	q := r.URL.Query()
+	v := new(store.ValidationError)
+	page, size := pageParams(v, q)
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rooms, total, err := s.store.RoomsPage(r.Context(), page, size)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.setPageHeaders(w, r, "/api/chat/room/", q, nil, page, size, total)
 	out := make([]roomJSON, len(rooms))
 	for i := range rooms {
 		out[i] = roomOut(&rooms[i])

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -109,5 +112,67 @@ func TestUserLimiterForgetsIdleUsers(t *testing.T) {
 	}
 	if _, err := l.take(10_000); err == nil {
 		t.Fatal("an eleventh post within the hour was allowed")
+	}
+}
+
+// The room list is paged like the post list: page and page_size with the
+// same defaults, bounds and messages, Link and X-Total-Count headers, and
+// a plain array for a body.
+func TestRoomListPaging(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.register("rooms@example.com")
+	for i := 1; i <= 25; i++ {
+		if _, err := e.store.CreateRoom(context.Background(), u.ID, fmt.Sprint("room ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(path string) ([]string, *response) {
+		t.Helper()
+		var rooms []roomJSON
+		res := e.do("GET", path, u.Access, nil).wantStatus(http.StatusOK)
+		res.decode(&rooms)
+		out := make([]string, len(rooms))
+		for i, r := range rooms {
+			out[i] = r.Name
+		}
+		return out, res
+	}
+	cases := []struct {
+		path        string
+		first, last string
+		n           int
+		next, prev  string // a part of the Link header, or "" for no such link
+	}{
+		{"/api/chat/room/", "room 1", "room 20", 20, `page=2&page_size=20>; rel="next"`, ""},
+		{"/api/chat/room/?page=2", "room 21", "room 25", 5, "", `page=1&page_size=20>; rel="prev"`},
+		{"/api/chat/room/?page=2&page_size=10", "room 11", "room 20", 10, `page=3&page_size=10>; rel="next"`, `page=1&page_size=10>; rel="prev"`},
+		{"/api/chat/room/?page_size=500", "room 1", "room 25", 25, "", ""},
+		{"/api/chat/room?page=9", "", "", 0, "", `page=2&page_size=20>; rel="prev"`},
+	}
+	for _, c := range cases {
+		got, res := names(c.path)
+		if len(got) != c.n || (c.n > 0 && (got[0] != c.first || got[c.n-1] != c.last)) {
+			t.Errorf("%s: %v, want %d rooms from %q to %q", c.path, got, c.n, c.first, c.last)
+		}
+		if tc := res.Header.Get("X-Total-Count"); tc != "25" {
+			t.Errorf("%s: X-Total-Count %q, want 25", c.path, tc)
+		}
+		link := res.Header.Get("Link")
+		for rel, want := range map[string]string{"next": c.next, "prev": c.prev} {
+			if want == "" && strings.Contains(link, `rel="`+rel+`"`) || want != "" && !strings.Contains(link, want) {
+				t.Errorf("%s: Link %q, want %s %q", c.path, link, rel, want)
+			}
+		}
+	}
+	if got, _ := names("/api/chat/room/?page_size=500"); len(got) != 25 {
+		t.Errorf("page_size over 100 is lowered, not refused: %d rooms", len(got))
+	}
+	for _, bad := range []struct{ query, body string }{
+		{"page=0", `{"page":["Ensure this value is greater than or equal to 1."]}`},
+		{"page_size=0", `{"page_size":["Ensure this value is greater than or equal to 1."]}`},
+		{"page=x", `{"page":["A valid integer is required."]}`},
+	} {
+		e.do("GET", "/api/chat/room/?"+bad.query, u.Access, nil).wantStatus(http.StatusBadRequest).wantBody(bad.body)
+		e.do("GET", "/api/post/?"+bad.query, "", nil).wantStatus(http.StatusBadRequest).wantBody(bad.body)
 	}
 }
