@@ -306,8 +306,8 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	v := new(store.ValidationError)
 	f := store.PostFilter{
-		Search:   strings.TrimSpace(q.Get("search")),
-		Tag:      strings.TrimSpace(q.Get("tag")),
+		Search: strings.TrimSpace(q.Get("search")),
+		Tag:    strings.TrimSpace(q.Get("tag")),
 	}
 	f.Page, f.PageSize = pageParams(v, q)
 	if c := strings.TrimSpace(q.Get("category")); c != "" {

@@ -145,6 +145,12 @@ type Server struct {
 	// Per-user limits on writes; nil when off.
 	postLimit, roomLimit, messageLimit *userLimiter
 
+	// apiRoutes lists the patterns of the JSON routes, as routes.go
+	// registers them, which the OpenAPI document must describe; apiDocs is
+	// the reference page rendered from that document.
+	apiRoutes []string
+	apiDocs   []byte
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -170,6 +176,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	apiDocs, err := renderAPIDocs(as)
+	if err != nil {
+		return nil, err
+	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -192,6 +202,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
 		hub:        chat.NewHub(cfg.ChatQueue),
+		apiDocs:    apiDocs,
 	}
 	s.publish = s.hub
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
