@@ -197,7 +197,7 @@ func (s *Server) ownPost(r *http.Request) (*store.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u := currentUser(r); p.Author.ID != u.ID && !u.IsAdmin {
+	if !canChangePost(currentUser(r), p) {
 		return nil, errForbidden
 	}
 	return p, nil
@@ -330,7 +330,7 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.setPageHeaders(w, r, "/api/post/", q, []string{"search", "category", "tag"}, f.Page, f.PageSize, page.Total)
+	s.setPageHeaders(w, "/api/post/", q, []string{"search", "category", "tag"}, f.Page, f.PageSize, page.Total)
 	s.writePosts(w, page.Posts)
 }
 
@@ -343,17 +343,6 @@ type categoryJSON struct {
 
 type categoryRequest struct {
 	Name *string `json:"name"`
-}
-
-// requireAdmin lets only authenticated admins through to next.
-func (s *Server) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
-	return s.requireUser(func(w http.ResponseWriter, r *http.Request) {
-		if !currentUser(r).IsAdmin {
-			s.writeError(w, r, errForbidden)
-			return
-		}
-		next(w, r)
-	})
 }
 
 func (s *Server) handleCategories(w http.ResponseWriter, r *http.Request) {

@@ -43,17 +43,17 @@ func positiveParam(v *store.ValidationError, q url.Values, key string, def int) 
 // setPageHeaders sets X-Total-Count and, when there is a page to link to,
 // Link on the answer for page of a list at path. The links keep the
 // parameters of q named in keep (the list's filters).
-func (s *Server) setPageHeaders(w http.ResponseWriter, r *http.Request, path string, q url.Values, keep []string, page, size, total int) {
+func (s *Server) setPageHeaders(w http.ResponseWriter, path string, q url.Values, keep []string, page, size, total int) {
 	h := w.Header()
 	h.Set("X-Total-Count", strconv.Itoa(total))
-	if link := s.pageLinks(r, path, q, keep, page, size, total); link != "" {
+	if link := s.pageLinks(path, q, keep, page, size, total); link != "" {
 		h.Set("Link", link)
 	}
 }
 
 // pageLinks is the Link header of a list page: the next page while there is
 // one, the previous one from page 2 on.
-func (s *Server) pageLinks(r *http.Request, path string, q url.Values, keep []string, page, size, total int) string {
+func (s *Server) pageLinks(path string, q url.Values, keep []string, page, size, total int) string {
 	link := func(page int, rel string) string {
 		lq := url.Values{}
 		for _, k := range keep {
@@ -63,7 +63,7 @@ func (s *Server) pageLinks(r *http.Request, path string, q url.Values, keep []st
 		}
 		lq.Set("page", strconv.Itoa(page))
 		lq.Set("page_size", strconv.Itoa(size))
-		return "<" + s.absURL(r, path+"?"+lq.Encode()) + `>; rel="` + rel + `"`
+		return "<" + s.absURL(path+"?"+lq.Encode()) + `>; rel="` + rel + `"`
 	}
 	var links []string
 	pages := (total + size - 1) / size
