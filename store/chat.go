@@ -109,6 +109,36 @@ func (s *Store) Rooms(ctx context.Context) ([]Room, error) {
 	return out, err
 }
 
+// RoomsPage lists page (from 1) of the rooms, pageSize of them oldest
+// first, and how many rooms there are in all. A page past the end is empty.
+func (s *Store) RoomsPage(ctx context.Context, page, pageSize int) ([]Room, int, error) {
+	out := []Room{}
+	var total int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_rooms`).Scan(&total); err != nil {
+			return fmt.Errorf("count rooms: %w", err)
+		}
+		if pages := (total + pageSize - 1) / pageSize; page > pages {
+			return nil // compared in pages: page*pageSize may not fit an int
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+roomColumns+` FROM chat_rooms ORDER BY id LIMIT ? OFFSET ?`,
+			pageSize, (page-1)*pageSize)
+		if err != nil {
+			return fmt.Errorf("rooms: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRoom(rows)
+			if err != nil {
+				return fmt.Errorf("rooms: %w", err)
+			}
+			out = append(out, *r)
+		}
+		return rows.Err()
+	})
+	return out, total, err
+}
+
 // RoomByID loads one room.
 func (s *Store) RoomByID(ctx context.Context, id int64) (*Room, error) {
 	var r *Room

@@ -72,20 +72,35 @@ func (s *Server) handleRoomCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, store.Invalid("name", msgRequired))
 		return
 	}
+	slot, err := s.roomLimit.take(currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	room, err := s.store.CreateRoom(r.Context(), currentUser(r).ID, *req.Name)
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, r, http.StatusCreated, roomOut(room))
 }
 
+// handleRooms lists the rooms, oldest first, paged like the post list.
 func (s *Server) handleRooms(w http.ResponseWriter, r *http.Request) {
-	rooms, err := s.store.Rooms(r.Context())
+	q := r.URL.Query()
+	v := new(store.ValidationError)
+	page, size := pageParams(v, q)
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rooms, total, err := s.store.RoomsPage(r.Context(), page, size)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.setPageHeaders(w, "/api/chat/room/", q, nil, page, size, total)
 	out := make([]roomJSON, len(rooms))
 	for i := range rooms {
 		out[i] = roomOut(&rooms[i])
@@ -200,11 +215,17 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	slot, err := s.messageLimit.take(currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	m, err := s.store.AddMessage(r.Context(), store.NewMessage{RoomID: roomID, UserID: currentUser(r).ID, Body: body})
 	if errors.Is(err, store.ErrNotFound) {
 		err = store.Invalid("room", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", roomID))
 	}
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
