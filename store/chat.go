@@ -219,6 +219,41 @@ func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) (
 	return out, nil
 }
 
+// MessagesAfter returns up to limit messages of a room newer than the
+// message after, oldest first: what a client that saw after missed, for
+// it to append in order. A client catching up calls again from the last
+// id it got until a page comes back short. An unknown room is ErrNotFound.
+func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = DefaultHistoryLen
+	}
+	limit = min(limit, MaxHistoryLen)
+	out := make([]Message, 0, limit)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := roomByID(ctx, tx, roomID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, messageSelect+` WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
+			roomID, max(after, 0), limit)
+		if err != nil {
+			return fmt.Errorf("messages after: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return fmt.Errorf("messages after: %w", err)
+			}
+			out = append(out, *m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AddMessage stores a chat message and returns it as history will show it.
 // It returns only once the message is committed, so a caller that then
 // broadcasts it never shows anyone a message a crash could lose. An unknown

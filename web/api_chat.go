@@ -123,7 +123,11 @@ func (s *Server) handleRoom(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRoomMessages serves a room's history: ?limit=n (default 50, at
-// most 200; more is clamped) messages older than ?before=<id>, newest last.
+// most 200; more is clamped) messages older than ?before=<id>, newest last;
+// or, with ?after=<id>, the first of those newer than it, also newest last,
+// for a client catching up after a reconnect. before and after together
+// are refused: a window between them would be a third kind of query
+// nobody needs.
 func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -132,11 +136,20 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	v := new(store.ValidationError)
-	var before int64
-	if raw := q.Get("before"); raw != "" {
-		if before, err = strconv.ParseInt(raw, 10, 64); err != nil || before < 1 {
-			v.Add("before", "A valid integer is required.")
+	idParam := func(key string) int64 {
+		raw := q.Get(key)
+		if raw == "" {
+			return 0
 		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 1 {
+			v.Add(key, "A valid integer is required.")
+		}
+		return n
+	}
+	before, after := idParam("before"), idParam("after")
+	if q.Get("before") != "" && q.Get("after") != "" {
+		v.Add("non_field_errors", "Give before or after, not both.")
 	}
 	limit := store.DefaultHistoryLen
 	if raw := q.Get("limit"); raw != "" {
@@ -148,7 +161,12 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	msgs, err := s.store.Messages(r.Context(), id, before, min(limit, store.MaxHistoryLen))
+	var msgs []store.Message
+	if q.Get("after") != "" {
+		msgs, err = s.store.MessagesAfter(r.Context(), id, after, min(limit, store.MaxHistoryLen))
+	} else {
+		msgs, err = s.store.Messages(r.Context(), id, before, min(limit, store.MaxHistoryLen))
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
