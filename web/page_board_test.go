@@ -110,7 +110,7 @@ func TestBoardShowsEachPost(t *testing.T) {
 
 // Page links carry every filter, and the pager shows numbers and next/prev.
 func TestBoardPagingKeepsFilters(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvWith(t, Config{PostRate: -1})
 	u := e.register("pager@example.com")
 	for i := range 45 {
 		e.writePost(u, map[string]any{"title": fmt.Sprintf("tagged %02d", i), "content": "word", "tags": []string{"p"}})

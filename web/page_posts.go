@@ -33,6 +33,7 @@ var postText = map[string]text{
 	"post.delete.warn":   {"“%s” will be gone for good, for everyone.", "“%s” 글이 모두에게서 완전히 사라집니다."},
 	"post.delete.yes":    {"Delete", "삭제"},
 	"post.delete.no":     {"Keep it", "그대로 두기"},
+	"post.throttled":     {"You have written many posts in a short time. Please wait %s seconds and send again.", "짧은 시간에 글을 많이 썼습니다. %s초 뒤에 다시 보내세요."},
 	"post.flash.new":     {"Post published", "글을 올렸습니다."},
 	"post.flash.saved":   {"Saved", "저장했습니다."},
 	"post.flash.deleted": {"Post deleted", "글을 삭제했습니다."},
@@ -179,6 +180,13 @@ func (s *Server) handleNewPostSubmit(w http.ResponseWriter, r *http.Request) {
 	p.Form = f
 	pf, err := readPostForm(f, cats)
 	if err == nil {
+		// The same hourly allowance as the API's: a page must not be a way
+		// around it.
+		var slot writeSlot
+		if slot, err = s.postLimit.take(currentUser(r).ID); err != nil {
+			s.renderThrottledForm(w, r, p, err)
+			return
+		}
 		var post *store.Post
 		post, err = s.store.CreatePost(r.Context(), store.NewPost{
 			AuthorID: currentUser(r).ID, Title: pf.title, Content: pf.content, Tags: pf.tags, CategoryID: pf.categoryID,
@@ -188,12 +196,27 @@ func (s *Server) handleNewPostSubmit(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, "/posts/"+strconv.FormatInt(post.ID, 10))
 			return
 		}
+		slot.cancel()
 	}
 	if !f.fail(err) {
 		s.writeError(w, r, err)
 		return
 	}
 	s.renderPostForm(w, r, http.StatusBadRequest, p)
+}
+
+// renderThrottledForm answers a post over the hourly allowance with the
+// form as it was sent, a 429 and the wait, so the text typed is not lost.
+func (s *Server) renderThrottledForm(w http.ResponseWriter, r *http.Request, p *pageData, err error) {
+	pr, ok := problemOf(err)
+	if !ok || pr.status != http.StatusTooManyRequests {
+		s.writeError(w, r, err)
+		return
+	}
+	wait := pr.header.Get("Retry-After")
+	w.Header().Set("Retry-After", wait)
+	p.Form.errors = map[string][]string{"non_field_errors": {p.T("post.throttled", wait)}}
+	s.renderPostForm(w, r, http.StatusTooManyRequests, p)
 }
 
 func (s *Server) handleEditPostPage(w http.ResponseWriter, r *http.Request) {

@@ -324,3 +324,23 @@ func checkPageSafe(t *testing.T, path, page string) {
 		}
 	}
 }
+
+// Writing through the page spends the same hourly allowance as the API;
+// over it, the form comes back with the text kept and the wait.
+func TestWritePostPageThrottled(t *testing.T) {
+	e := newTestEnvWith(t, Config{PostRate: 3}) // a burst of one
+	u := e.register("fast@example.com")
+	b := e.browser()
+	b.login(u.Email)
+	b.post("/posts/new", url.Values{"title": {""}, "content": {"refused"}}).wantStatus(http.StatusBadRequest)
+	b.post("/posts/new", url.Values{"title": {"first"}, "content": {"ok"}}).wantStatus(http.StatusSeeOther)
+	res := b.post("/posts/new", url.Values{"title": {"second"}, "content": {"my long text"}, "tags": {"x"}}).
+		wantStatus(http.StatusTooManyRequests).wantBody("Please wait", `value="second"`, ">my long text</textarea>")
+	if res.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	e.do("POST", "/api/post/write", u.Access, map[string]any{"title": "t", "content": "c"}).wantStatus(http.StatusTooManyRequests)
+	if titles, _ := e.list("/api/post/"); strings.Join(titles, "|") != "first" {
+		t.Fatalf("posts %v, want only the first", titles)
+	}
+}
