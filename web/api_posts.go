@@ -345,7 +345,11 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("X-Total-Count", strconv.Itoa(page.Total))
-	if link := s.pageLinks(r, q, f, page.Total); link != "" {
+	total := page.Total
+	if page.Estimated && len(page.Posts) == f.PageSize {
+		total = max(total, f.Page*f.PageSize+1) // a full page: there may be more
+	}
+	if link := s.pageLinks(r, q, f, total); link != "" {
 		h.Set("Link", link)
 	}
 	s.writePosts(w, page.Posts)
