@@ -301,3 +301,33 @@ func TestPostWritesGroupCommit(t *testing.T) {
 		t.Errorf("board holds %d posts (total %d), want %d", len(page.Posts), page.Total, 6+ok)
 	}
 }
+
+// A search with more matches than the store counts exactly reports an
+// estimate, flagged as one, near the truth; pages past it still answer.
+func TestSearchTotalEstimatedPastTheCap(t *testing.T) {
+	f := newBoardFixture(t)
+	for i := range 300 {
+		word := "plain"
+		if i%3 == 0 {
+			word = "common"
+		}
+		f.post(t, fmt.Sprint("post ", i), "a "+word+" word", f.cat1)
+	}
+	exact := f.list(t, PostFilter{Search: "common"})
+	if exact.Estimated || exact.Total != 100 {
+		t.Fatalf("under the cap: total %d estimated %v, want 100 exact", exact.Total, exact.Estimated)
+	}
+	f.s.exactTotal = 10
+	ForgetCaches(f.s)
+	page := f.list(t, PostFilter{Search: "common"})
+	if !page.Estimated || page.Total < 50 || page.Total > 200 {
+		t.Errorf("past the cap: total %d estimated %v, want an estimate near 100", page.Total, page.Estimated)
+	}
+	if len(page.Posts) != DefaultPageSize {
+		t.Errorf("first page holds %d posts", len(page.Posts))
+	}
+	last := f.list(t, PostFilter{Search: "common", Page: 5})
+	if len(last.Posts) != 20 {
+		t.Errorf("page 5 of 100 matches holds %d posts, want 20", len(last.Posts))
+	}
+}

@@ -121,7 +121,7 @@ func (q listQuery) sql(sel string) string {
 }
 
 // A search's total is counted newest posts first, in ranges of ids that
-// grow as it goes; once it has found maxExactTotal matches or spent
+// grow as it goes; once it has found maxExactTotal matches (Store.exactTotal) or spent
 // searchCountBudget, the rest is estimated from the part counted, so that a
 // very common word cannot make one request count for long. Totals are
 // computed once per search and kept until a post it may match changes.
@@ -154,7 +154,7 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 	}
 	start := time.Now()
 	countSQL += " AND " + q.id + " > ? AND " + q.id + " <= ?"
-	n, hi, step := 0, top, max(top/64, 1024)
+	n, hi, step := 0, top, max(top/64, 64)
 	for hi > 0 {
 		lo := max(hi-step, 0)
 		var c int
@@ -163,7 +163,7 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
 		n, hi, step = n+c, lo, step*2
-		if hi > 0 && (n >= maxExactTotal || time.Since(start) > searchCountBudget) {
+		if hi > 0 && (n >= s.exactTotal || time.Since(start) > searchCountBudget) {
 			// The ids not counted match as often as those counted.
 			return totalEntry{n: n + int(float64(n)*float64(hi)/float64(top-hi)), exact: false}, nil
 		}

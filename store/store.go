@@ -57,6 +57,9 @@ type Store struct {
 	writing *pendingWrite // the write whose fn the leader runs now
 
 	board   boardCache    // list pages and totals, invalidated by what changed
+	// exactTotal is how many matches a search's total counts before it
+	// estimates the rest: maxExactTotal, lowered by tests.
+	exactTotal int
 	postRev atomic.Uint64 // the last Post.Rev handed out
 	hits    *hitCounter   // hit counts and the posts being read
 	ckpt    *checkpointer
@@ -129,6 +132,7 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 
 	s := &Store{wdb: wdb, path: path, opt: opt, now: func() time.Time { return opt.Now().UTC() }}
 	s.board.init()
+	s.exactTotal = maxExactTotal
 	// Made on first use rather than at start-up: hashing costs tens of
 	// milliseconds on a Pi, and most starts never see an unknown email.
 	s.dummyHash = sync.OnceValue(func() []byte {
