@@ -17,6 +17,11 @@ import (
 type reqInfo struct {
 	user    *store.User
 	authErr error // a bad Bearer token; reported only by routes that need a user
+
+	// Set by identify (observe.go) before anything else runs.
+	addr   string // the client's address, behind a trusted proxy too
+	scheme string // http or https, as the client sees it
+	id     string // the request id, also sent as X-Request-Id
 }
 
 type ctxKey int
@@ -76,13 +81,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK // nothing written, or a hijacked connection
 		}
-		// Five attributes: slog keeps up to five in the record itself.
 		s.log.LogAttrs(r.Context(), logLevel(status), "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 			slog.Int64("user_id", uid),
+			slog.String("addr", st.addr),
+			slog.String("request_id", st.id),
 		)
 	})
 }
@@ -101,7 +107,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			}
 			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			w.Header().Set("Connection", "close")
-			s.writeJSON(w, r, http.StatusInternalServerError, detail(msgServerError))
+			s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError)})
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -110,7 +116,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // Content-Security-Policy for pages: everything from our own origin, nothing
 // inline, and no framing. API responses get an even stricter one.
 const (
-	pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	pageCSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; " +
 		"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 	apiCSP = "default-src 'none'; frame-ancestors 'none'"
 )

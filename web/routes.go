@@ -6,12 +6,23 @@ import (
 )
 
 // routes lists every route of maru in one place and wraps them in the
-// middleware chain, outermost first: recover, log, security headers, then
+// middleware chain, outermost first: recover, log, client address and
+// request id (observe.go), security headers, then
 // (except for static files, pictures and health) cross-origin protection,
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app := http.NewServeMux()
-	api := func(pattern string, h http.HandlerFunc) { handleBoth(app, pattern, h) }
+	// api registers a JSON route behind the guards; publicAPI one before
+	// them. Both record it: the OpenAPI document must describe each.
+	api := func(pattern string, h http.HandlerFunc) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		handleBoth(app, pattern, h)
+	}
+	public := http.NewServeMux()
+	publicAPI := func(pattern string, h http.HandlerFunc) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		handleBoth(public, pattern, h)
+	}
 
 	// Accounts and profiles.
 	api("POST /user/registration/", s.handleRegister)
@@ -57,13 +68,23 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("PATCH /api/post/categories/{id}", s.requireAdmin(s.handleRenameCategory))
 	api("DELETE /api/post/categories/{id}", s.requireAdmin(s.handleDeleteCategory))
 
-	public := http.NewServeMux()
+	// Pages. Each answers HTML, errors included (see isPageRequest).
+	app.HandleFunc("GET /{$}", s.handleBoard)
+	app.HandleFunc("GET /login", s.handleLoginPage)
+	app.HandleFunc("POST /login", s.handleLoginSubmit)
+	app.HandleFunc("GET /register", s.handleRegisterPage)
+	app.HandleFunc("POST /register", s.handleRegisterSubmit)
+	app.HandleFunc("POST /logout", s.handleLogoutPage)
+	app.HandleFunc("POST /lang", s.handleLanguage)
+
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
-	handleBoth(public, "GET /healthz", http.HandlerFunc(s.handleHealth))
+	publicAPI("GET /healthz", s.handleHealth)
+	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
+	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.secureHeaders(public)))
+	return s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:
@@ -77,7 +98,8 @@ func handleBoth(mux *http.ServeMux, pattern string, h http.Handler) {
 }
 
 // matchOrRefuse serves matched routes from mux and answers the rest itself:
-// with DRF's JSON bodies for 404 and 405 instead of net/http's plain text.
+// with the error page or DRF's JSON bodies for 404 and 405 instead of
+// net/http's plain text.
 func (s *Server) matchOrRefuse(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
@@ -90,9 +112,9 @@ func (s *Server) matchOrRefuse(mux *http.ServeMux) http.Handler {
 		switch probe.status {
 		case http.StatusMethodNotAllowed:
 			w.Header()["Allow"] = probe.header["Allow"]
-			s.writeJSON(w, r, http.StatusMethodNotAllowed, detail(`Method "`+r.Method+`" not allowed.`))
+			s.writeProblem(w, r, problem{status: http.StatusMethodNotAllowed, body: detail(`Method "` + r.Method + `" not allowed.`)})
 		case http.StatusNotFound:
-			s.writeJSON(w, r, http.StatusNotFound, detail(msgNotFound))
+			s.writeError(w, r, errNotFound)
 		default: // a redirect to the cleaned path
 			for k, v := range probe.header {
 				w.Header()[k] = v

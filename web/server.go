@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ import (
 type Config struct {
 	// BaseURL is the public URL, such as https://club.example.org. It makes
 	// absolute links and, when https, secure cookies. Empty means links are
-	// built from each request's Host.
+	// relative paths (never built from a request's Host).
 	BaseURL string
 	// Version is reported by /healthz.
 	Version string
@@ -35,6 +36,11 @@ type Config struct {
 	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshMaxAge is the absolute lifetime of a login through its refresh
+	// tokens: rotation slides each token's RefreshTTL forward, but never
+	// past RefreshMaxAge after the login. Zero means the default, 90 days;
+	// a negative value means no bound.
+	RefreshMaxAge time.Duration
 	// SessionTTL is the lifetime of a browser session.
 	SessionTTL time.Duration
 	// LoginFailures is how many failed logins an account, or a client address
@@ -56,6 +62,10 @@ type Config struct {
 	// and finds dead peers.
 	ChatWriteTimeout time.Duration
 	ChatPingInterval time.Duration
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
+	// the peer is the client, whatever the headers say.
+	TrustedProxies []netip.Prefix
 }
 
 // withDefaults fills the zero fields of c with the documented defaults.
@@ -75,6 +85,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.BodyTimeout, 30*time.Second)
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
+	if c.RefreshMaxAge == 0 {
+		c.RefreshMaxAge = 90 * 24 * time.Hour
+	}
 	dur(&c.SessionTTL, 14*24*time.Hour)
 	dur(&c.LoginWindow, 15*time.Minute)
 	if c.LoginFailures <= 0 {
@@ -103,14 +116,23 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *store.Store
-	static   fs.FS
 	assets   *assets
+	pages    templates
 	sessions *scs.SessionManager
 	tokens   *tokenAuthority
 	logins   *loginThrottle
 	postJSON postEncoder
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
+
+	proxies    trustedProxies
+	requestIDs *requestIDs
+
+	// apiRoutes lists the patterns of the JSON routes, as routes.go
+	// registers them, which the OpenAPI document must describe; apiDocs is
+	// the reference page rendered from that document.
+	apiRoutes []string
+	apiDocs   []byte
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -137,6 +159,14 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	apiDocs, err := renderAPIDocs(as)
+	if err != nil {
+		return nil, err
+	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -147,19 +177,26 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	sm.Cookie.Secure = base != nil && base.Scheme == "https"
 
 	s := &Server{
-		cfg:      cfg,
-		log:      logger,
-		store:    st,
-		static:   static,
-		assets:   as,
-		sessions: sm,
-		tokens:   &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
-		logins:   newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
-		base:     base,
-		hub:      chat.NewHub(cfg.ChatQueue),
+		cfg:        cfg,
+		log:        logger,
+		store:      st,
+		assets:     as,
+		pages:      pages,
+		sessions:   sm,
+		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
+		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
+		base:       base,
+		proxies:    trustedProxies(cfg.TrustedProxies),
+		requestIDs: newRequestIDs(),
+		hub:        chat.NewHub(cfg.ChatQueue),
+		apiDocs:    apiDocs,
 	}
 	s.publish = s.hub
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
+	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("browser session", "path", r.URL.Path, "err", err)
+		s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError), msgKey: "error.session"})
+	}
 
 	cop := http.NewCrossOriginProtection()
 	if base != nil {
@@ -168,7 +205,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeJSON(w, r, http.StatusForbidden, detail("CSRF Failed: cross-origin request refused."))
+		s.writeProblem(w, r, problem{status: http.StatusForbidden, body: detail("CSRF Failed: cross-origin request refused."), msgKey: "error.crossorigin"})
 	}))
 	s.handler = s.routes(cop)
 	return s, nil
@@ -177,18 +214,11 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 // ServeHTTP makes *Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// absURL turns a site path into an absolute URL: under BaseURL when it is
-// set, else under the scheme and host the request came in on.
-func (s *Server) absURL(r *http.Request, path string) string {
-	if s.cfg.BaseURL != "" {
-		return s.cfg.BaseURL + path
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + path
-}
+// absURL turns a site path into a URL for a client: absolute under BaseURL
+// when it is set, else the path alone. The request's Host is never used: a
+// URL built for one request may reach other users (a chat frame, a cached
+// answer), and a Host is whatever that one client chose to send.
+func (s *Server) absURL(path string) string { return s.cfg.BaseURL + path }
 
 // Close releases what the server holds beyond its HTTP requests: it closes
 // every chat socket with 1001 (going away), after writing out the frames
