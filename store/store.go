@@ -56,13 +56,13 @@ type Store struct {
 	writes  writeQueue    // writes waiting for a group commit
 	writing *pendingWrite // the write whose fn the leader runs now
 
-	board   boardCache    // list pages and totals, invalidated by what changed
+	board boardCache // list pages and totals, invalidated by what changed
 	// exactTotal is how many matches a search's total counts before it
 	// estimates the rest: maxExactTotal, lowered by tests.
 	exactTotal int
-	postRev atomic.Uint64 // the last Post.Rev handed out
-	hits    *hitCounter   // hit counts and the posts being read
-	ckpt    *checkpointer
+	postRev    atomic.Uint64 // the last Post.Rev handed out
+	hits       *hitCounter   // hit counts and the posts being read
+	ckpt       *checkpointer
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because

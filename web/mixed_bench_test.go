@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"maru/store"
 	"maru/store/storetest"
 )
 
@@ -119,17 +118,9 @@ func (m *memoryBoard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // same bytes from memory, and reports each one's rate and p99 latency.
 // One op is one request.
 func BenchmarkMixedHTTP(b *testing.B) {
-	srv, st := boardServer(b)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	u, err := st.CreateUser(b.Context(), store.NewUser{Email: "mixed@example.com", Password: "long enough pw"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	token, _, err := srv.tokens.issue(tokenAccess, u.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
+	env := boardServer(b)
+	token := env.register("mixed@example.com").Access
+	hs := env.http
 	mem := httptest.NewServer(recordBoard(b, hs.URL, token))
 	defer mem.Close()
 
