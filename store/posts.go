@@ -78,6 +78,8 @@ type postStmts struct {
 	insertTag   *sql.Stmt
 	lastTime    *sql.Stmt
 	hasCategory *sql.Stmt
+	// The full-text index queue (migration 007), emptied at every commit.
+	queued, indexTri, indexWord, unqueue *sql.Stmt
 }
 
 func (s *Store) preparePosts(ctx context.Context) error {
@@ -93,6 +95,12 @@ func (s *Store) preparePosts(ctx context.Context) error {
 		{s.wdb, &ps.insertTag, `INSERT INTO post_tags (key, post_id) VALUES (?, ?)`},
 		{s.wdb, &ps.lastTime, `SELECT COALESCE(MAX(created_at), 0) FROM posts`},
 		{s.wdb, &ps.hasCategory, `SELECT 1 FROM categories WHERE id = ?`},
+		{s.wdb, &ps.queued, `SELECT EXISTS (SELECT 1 FROM posts_index_queue)`},
+		{s.wdb, &ps.indexTri, `INSERT INTO posts_tri (posts_tri, rowid, title, content, tags)
+			SELECT command, post_id, title, content, tags FROM posts_index_queue ORDER BY seq`},
+		{s.wdb, &ps.indexWord, `INSERT INTO posts_word (posts_word, rowid, title, content, tags)
+			SELECT command, post_id, title, content, tags FROM posts_index_queue ORDER BY seq`},
+		{s.wdb, &ps.unqueue, `DELETE FROM posts_index_queue`},
 	} {
 		st, err := p.db.PrepareContext(ctx, p.text)
 		if err != nil {
@@ -104,7 +112,8 @@ func (s *Store) preparePosts(ctx context.Context) error {
 }
 
 func (ps *postStmts) close() {
-	for _, st := range []*sql.Stmt{ps.byID, ps.wByID, ps.insert, ps.insertTag, ps.lastTime, ps.hasCategory} {
+	for _, st := range []*sql.Stmt{ps.byID, ps.wByID, ps.insert, ps.insertTag, ps.lastTime, ps.hasCategory,
+		ps.queued, ps.indexTri, ps.indexWord, ps.unqueue} {
 		if st != nil {
 			st.Close()
 		}

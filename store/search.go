@@ -121,10 +121,11 @@ func (q listQuery) sql(sel string) string {
 }
 
 // A search's total is counted newest posts first, in ranges of ids that
-// grow as it goes; once it has found maxExactTotal matches (Store.exactTotal) or spent
-// searchCountBudget, the rest is estimated from the part counted, so that a
-// very common word cannot make one request count for long. Totals are
-// computed once per search and kept until a post it may match changes.
+// grow as it goes; once it has found maxExactTotal matches or spent
+// searchCountBudget (Store.exactTotal and countBudget), the rest is
+// estimated from the part counted, so that a very common word cannot make
+// one request count for long. Totals are computed once per search and kept
+// until a post it may match changes.
 const (
 	maxExactTotal     = 10_000
 	searchCountBudget = 25 * time.Millisecond
@@ -163,7 +164,7 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
 		n, hi, step = n+c, lo, step*2
-		if hi > 0 && (n >= s.exactTotal || time.Since(start) > searchCountBudget) {
+		if hi > 0 && (n >= s.exactTotal || time.Since(start) > s.countBudget) {
 			// The ids not counted match as often as those counted.
 			return totalEntry{n: n + int(float64(n)*float64(hi)/float64(top-hi)), exact: false}, nil
 		}

@@ -57,12 +57,13 @@ type Store struct {
 	writing *pendingWrite // the write whose fn the leader runs now
 
 	board boardCache // list pages and totals, invalidated by what changed
-	// exactTotal is how many matches a search's total counts before it
-	// estimates the rest: maxExactTotal, lowered by tests.
-	exactTotal int
-	postRev    atomic.Uint64 // the last Post.Rev handed out
-	hits       *hitCounter   // hit counts and the posts being read
-	ckpt       *checkpointer
+	// exactTotal and countBudget bound the counting of a search's total
+	// (maxExactTotal, searchCountBudget); tests change them.
+	exactTotal  int
+	countBudget time.Duration
+	postRev     atomic.Uint64 // the last Post.Rev handed out
+	hits        *hitCounter   // hit counts and the posts being read
+	ckpt        *checkpointer
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
@@ -132,7 +133,7 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 
 	s := &Store{wdb: wdb, path: path, opt: opt, now: func() time.Time { return opt.Now().UTC() }}
 	s.board.init()
-	s.exactTotal = maxExactTotal
+	s.exactTotal, s.countBudget = maxExactTotal, searchCountBudget
 	// Made on first use rather than at start-up: hashing costs tens of
 	// milliseconds on a Pi, and most starts never see an unknown email.
 	s.dummyHash = sync.OnceValue(func() []byte {
@@ -169,6 +170,19 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	if err := s.prepareChat(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	// Posts written past the store (a bulk load) wait in the index queue
+	// for the next commit: index them now.
+	var queued bool
+	if err := rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM posts_index_queue)`).Scan(&queued); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("index queue: %w", err)
+	}
+	if queued {
+		if err := s.write(ctx, func(*sql.Tx) error { return nil }); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if opt.HitFlushInterval <= 0 {
 		opt.HitFlushInterval = DefaultHitFlushInterval

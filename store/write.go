@@ -63,7 +63,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	q.mu.Unlock()
 	if !lead {
 		if lead = <-p.wake; !lead {
-			return p.err
+			return p.result()
 		}
 	}
 	// Leading: commit what is queued, which starts with p, then hand the
@@ -82,7 +82,34 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		q.leading = false
 	}
 	q.mu.Unlock()
+	return p.result()
+}
+
+// writePanic is a panic of a write's fn, carried to its own caller's
+// goroutine so that a bug in one write neither stops the leader nor leaves
+// the others waiting.
+type writePanic struct{ v any }
+
+func (p *pendingWrite) result() error {
+	if wp, ok := p.err.(writePanic); ok {
+		panic(wp.v)
+	}
 	return p.err
+}
+
+func (wp writePanic) Error() string { return fmt.Sprint("write panicked: ", wp.v) }
+
+// run runs p's fn on tx, catching a panic as p's error.
+func (s *Store) run(p *pendingWrite, tx *sql.Tx) (err error) {
+	defer func() {
+		s.writing = nil
+		if v := recover(); v != nil {
+			err = writePanic{v}
+		}
+	}()
+	p.board = p.board[:0]
+	s.writing = p
+	return p.fn(tx)
 }
 
 // commitBatch runs batch and answers every caller in it but the first, the
@@ -129,17 +156,13 @@ func (s *Store) runBatch(todo []*pendingWrite) []*pendingWrite {
 			p.err = err
 			continue
 		}
-		p.board = p.board[:0]
-		s.writing = p
 		if !alone {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 				p.err = fmt.Errorf("savepoint: %w", err)
 				return append(ran, todo[i+1:]...)
 			}
 		}
-		err := p.fn(tx)
-		s.writing = nil
-		if err != nil {
+		if err := s.run(p, tx); err != nil {
 			p.err = err
 			if alone {
 				return nil
@@ -164,6 +187,12 @@ func (s *Store) runBatch(todo []*pendingWrite) []*pendingWrite {
 	if len(ran) == 0 {
 		return nil
 	}
+	if err := s.indexQueuedPosts(ctx, tx); err != nil {
+		for _, p := range ran {
+			p.err = err
+		}
+		return nil
+	}
 	if err := tx.Commit(); err != nil {
 		for _, p := range ran {
 			p.err = fmt.Errorf("commit: %w", err)
@@ -177,6 +206,29 @@ func (s *Store) runBatch(todo []*pendingWrite) []*pendingWrite {
 	}
 	if len(changes) > 0 {
 		s.applyBoardChanges(changes)
+	}
+	return nil
+}
+
+// indexQueuedPosts moves the post texts that the triggers queued in this
+// transaction into both full-text indexes, one statement each, so that a
+// batch adds one segment to each index however many posts it wrote (see
+// migration 007).
+func (s *Store) indexQueuedPosts(ctx context.Context, tx *sql.Tx) error {
+	if s.postStmts.queued == nil {
+		return nil // a store held at an old schema for a test of upgrades
+	}
+	var queued bool
+	if err := tx.StmtContext(ctx, s.postStmts.queued).QueryRowContext(ctx).Scan(&queued); err != nil {
+		return fmt.Errorf("index posts: %w", err)
+	}
+	if !queued {
+		return nil
+	}
+	for _, st := range []*sql.Stmt{s.postStmts.indexTri, s.postStmts.indexWord, s.postStmts.unqueue} {
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx); err != nil {
+			return fmt.Errorf("index posts: %w", err)
+		}
 	}
 	return nil
 }
