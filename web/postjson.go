@@ -13,7 +13,7 @@ import (
 )
 
 // maxEncodedBytes bounds the memory of postEncoder; past it, it starts over.
-const maxEncodedBytes = 8 << 20
+const maxEncodedBytes = 16 << 20
 
 // postEncoder keeps the JSON of recently shown posts, all but their hit
 // count, which changes with every view. Encoding a page of posts is most of
