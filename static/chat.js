@@ -131,7 +131,7 @@
       while (n-- > 0) drop(msgs[0], true);
       older = true;
       log.scrollTop -= h - log.scrollHeight;
-      top.textContent = "";
+      top.textContent = t("older");
     } else {
       while (n-- > 0) drop(msgs[msgs.length - 1], false);
       live = false;
@@ -182,7 +182,7 @@
     history("?before=" + first + "&limit=" + PAGE).then(function (ms) {
       loadingOlder = false;
       older = ms.length === PAGE;
-      top.textContent = older ? "" : t("start");
+      top.textContent = t(older ? "older" : "start");
       var h = log.scrollHeight, y = log.scrollTop, frag = document.createDocumentFragment();
       ms.forEach(function (m) {
         if (byId[m.id] || m.id >= first) return;
@@ -192,7 +192,7 @@
       list.prepend(frag);
       log.scrollTop = y + log.scrollHeight - h;
       trim(false);
-    }, function () { loadingOlder = false; top.textContent = ""; });
+    }, function () { loadingOlder = false; top.textContent = t("older"); });
   }
 
   // catchUp fills the window up to the newest message with after=, a page
