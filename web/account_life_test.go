@@ -168,4 +168,6 @@ func TestAdminInvitesAndResetLinks(t *testing.T) {
 }
 
 // storeUser is a new account's fields with the test password.
-func storeUser(email string) store.NewUser { return store.NewUser{Email: email, Password: testPassword} }
+func storeUser(email string) store.NewUser {
+	return store.NewUser{Email: email, Password: testPassword}
+}
