@@ -147,9 +147,9 @@ type Server struct {
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
 	// registers them, which the OpenAPI document must describe; apiDocs is
-	// the reference page rendered from that document.
+	// what the reference page shows of that document.
 	apiRoutes []string
-	apiDocs   []byte
+	apiDocs   *docsPage
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -180,7 +180,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
-	apiDocs, err := renderAPIDocs(as)
+	apiDocs, err := buildAPIDocs()
 	if err != nil {
 		return nil, err
 	}
