@@ -37,9 +37,18 @@ type User struct {
 	IsAdmin       bool
 	PictureID     int64 // 0 when the user has no picture
 	CreatedAt     time.Time
+	// AuthEpoch moves on when the user's password changes: a browser
+	// session from an earlier epoch is over.
+	AuthEpoch int64
+	// Disabled: the user may not log in or act; their content stays.
+	Disabled bool
+	// Deleted: the account was closed; only this empty row remains, so that
+	// its posts and messages keep an author.
+	Deleted bool
 }
 
-const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at`
+const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at,
+	auth_epoch, disabled_at IS NOT NULL, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -47,7 +56,7 @@ func scanUser(row scanner) (*User, error) {
 	var u User
 	var created int64
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Nickname, &u.ContactNumber, &u.Status,
-		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created)
+		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created, &u.AuthEpoch, &u.Disabled, &u.Deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -66,6 +75,10 @@ type NewUser struct {
 	Email    string
 	Password string
 	Nickname string // optional: the part of the email before '@' when empty
+	// Invite, when RequireInvite is set, must be a usable invite code; one
+	// use of it is spent with the account, or none when the sign-up fails.
+	Invite        string
+	RequireInvite bool
 }
 
 // NormalizeEmail trims an address and lowercases its domain, the part that is
@@ -148,6 +161,11 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	}
 	var u *User
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		if nu.RequireInvite {
+			if err := useInvite(ctx, tx, nu.Invite, s.now()); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO users (email, password_hash, nickname, created_at) VALUES (?, ?, ?, ?)`,
 			email, string(hash), nickname, micros(s.now()))
@@ -222,6 +240,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	}
 	if !ok {
 		return nil, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		return nil, ErrAccountDisabled
 	}
 	return u, nil
 }
