@@ -122,16 +122,6 @@ func validatePassword(v *ValidationError, password, email string) {
 	}
 }
 
-// checkText validates a free-text field: no control characters, at most max runes.
-func checkText(v *ValidationError, field, s string, max int) {
-	if n := utf8.RuneCountInString(s); n > max {
-		v.Add(field, fmt.Sprintf("Ensure this field has no more than %d characters.", max))
-	}
-	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0 {
-		v.Add(field, "This field may not contain control characters.")
-	}
-}
-
 // CreateUser validates nu, hashes the password and stores the new account.
 // A taken email (in any case) is a ValidationError on "email".
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
@@ -344,8 +334,9 @@ func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdat
 		if err != nil {
 			return err
 		}
-		if up.Nickname != nil {
+		if up.Nickname != nil && *up.Nickname != old.Nickname {
 			old.Nickname = *up.Nickname
+			s.boardChanged(boardChange{author: userID}) // posts show it
 		}
 		if up.ContactNumber != nil {
 			old.ContactNumber = *up.ContactNumber
