@@ -392,3 +392,38 @@ func (s *Store) DeletePost(ctx context.Context, id int64) error {
 	s.hits.forget(id)
 	return nil
 }
+
+// PostsByAuthor returns how many posts authorID has written and the newest
+// limit of them, newest first: what a profile shows.
+func (s *Store) PostsByAuthor(ctx context.Context, authorID int64, limit int) ([]*Post, int, error) {
+	var posts []*Post
+	var total int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE author_id = ?`, authorID).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM posts WHERE author_id = ? ORDER BY id DESC LIMIT ?`, authorID, limit)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		posts, err = postsByIDs(ctx, tx, ids)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("posts by %d: %w", authorID, err)
+	}
+	return posts, total, nil
+}
