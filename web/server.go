@@ -151,6 +151,8 @@ type Server struct {
 	apiRoutes []string
 	apiDocs   []byte
 
+	started time.Time // when NewServer ran: the admin page's uptime
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -205,6 +207,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
+		started:    time.Now(),
 		hub:        chat.NewHub(cfg.ChatQueue),
 		apiDocs:    apiDocs,
 	}
