@@ -621,8 +621,8 @@ func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) 
 // PostsByAuthor returns how many posts authorID has written and the newest
 // limit of them, newest first: what a profile shows.
 func (s *Store) PostsByAuthor(ctx context.Context, authorID int64, limit int) ([]*Post, int, error) {
-	var posts []*Post
 	var total int
+	var ids []int64
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE author_id = ?`, authorID).Scan(&total); err != nil {
 			return err
@@ -631,22 +631,20 @@ func (s *Store) PostsByAuthor(ctx context.Context, authorID int64, limit int) ([
 		if err != nil {
 			return err
 		}
-		var ids []int64
+		defer rows.Close()
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
 				return err
 			}
 			ids = append(ids, id)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		posts, err = postsByIDs(ctx, tx, ids)
-		return err
+		return rows.Err()
 	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("posts by %d: %w", authorID, err)
+	}
+	posts, err := s.postsByIDs(ctx, ids)
 	if err != nil {
 		return nil, 0, fmt.Errorf("posts by %d: %w", authorID, err)
 	}
