@@ -91,6 +91,10 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app.HandleFunc("POST /admin/categories/{id}/delete", s.requirePageAdmin(s.handleAdminCategoryDelete))
 	app.HandleFunc("GET /admin/users", s.requirePageAdmin(s.handleAdminUsers))
 	app.HandleFunc("POST /admin/users/{id}/admin", s.requirePageAdmin(s.handleAdminSetAdmin))
+	app.HandleFunc("GET /chat", s.requirePageUser(s.handleChatRoomsPage))
+	app.HandleFunc("POST /chat", s.requirePageUser(s.handleChatRoomCreatePage))
+	app.HandleFunc("GET /chat/{id}", s.requirePageUser(s.handleChatRoomPage))
+	app.HandleFunc("POST /chat/{id}", s.requirePageUser(s.handleChatSendPage))
 
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
