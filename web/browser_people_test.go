@@ -10,10 +10,19 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// The people pages in a real browser. One Chromium serves every case:
+// starting it is the slowest step of a browser test.
+func TestBrowserPeople(t *testing.T) {
+	c := newChrome(t)
+	t.Run("profile picture", func(t *testing.T) { browserProfilePicture(t, c) })
+	t.Run("friends", func(t *testing.T) { browserFriends(t, c) })
+	t.Run("admin category then post", func(t *testing.T) { browserAdminCategoryThenPost(t, c) })
+	t.Run("pages fit a phone", func(t *testing.T) { browserPeoplePagesFitPhone(t, c) })
+}
+
 // A person picks a picture, sees it before saving, saves, and sees it on
 // their profile, loaded from its stored URL.
-func TestBrowserProfilePicture(t *testing.T) {
-	c := newChrome(t)
+func browserProfilePicture(t *testing.T, c *chrome) {
 	e := newTestEnv(t)
 	e.register("pic@example.com")
 	file := filepath.Join(t.TempDir(), "me.png")
@@ -53,8 +62,7 @@ func TestBrowserProfilePicture(t *testing.T) {
 // A person finds someone by email, adds them, sees the notice and the
 // entry, removes them again; a private profile they were not added to is
 // refused.
-func TestBrowserFriends(t *testing.T) {
-	c := newChrome(t)
+func browserFriends(t *testing.T, c *chrome) {
 	e := newTestEnv(t)
 	e.register("me@example.com")
 	ann := e.register("ann@example.com")
@@ -105,8 +113,7 @@ func TestBrowserFriends(t *testing.T) {
 
 // An admin creates a category on the admin page; a user files a post under
 // it, and the post carries it.
-func TestBrowserAdminCategoryThenPost(t *testing.T) {
-	c := newChrome(t)
+func browserAdminCategoryThenPost(t *testing.T, c *chrome) {
 	e := newTestEnv(t)
 	admin := e.register("admin@example.com")
 	e.makeAdmin(admin)
@@ -146,8 +153,7 @@ func TestBrowserAdminCategoryThenPost(t *testing.T) {
 
 // None of the people pages scrolls sideways on a phone, even with long
 // names, addresses and statuses.
-func TestBrowserPeoplePagesFitPhone(t *testing.T) {
-	c := newChrome(t)
+func browserPeoplePagesFitPhone(t *testing.T, c *chrome) {
 	e := newTestEnv(t)
 	long := strings.Repeat("길", 50)
 	admin := e.register("a.very.long.address.for.testing.wrapping@subdomain.example.com")
