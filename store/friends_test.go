@@ -51,7 +51,7 @@ func insertUsers(t testing.TB, s *Store, private func(i int) bool, emails ...str
 
 func TestPrefixedColumns(t *testing.T) {
 	got := prefixed("u", userColumns)
-	want := "u.id, u.email, u.password_hash, u.nickname, u.contact_number, u.status, u.is_private, u.is_admin, COALESCE(u.picture_id, 0), u.created_at"
+	want := "u.id, u.email, u.password_hash, u.nickname, u.contact_number, u.status, u.is_private, u.is_admin, COALESCE(u.picture_id, 0), u.picture_key, u.created_at"
 	if got != want {
 		t.Errorf("prefixed = %q, want %q", got, want)
 	}

@@ -495,3 +495,61 @@ func TestSessionsStore(t *testing.T) {
 		t.Fatalf("%d expired sessions left after purge", n)
 	}
 }
+
+// migrationsBefore is how many migrations come before the one whose file
+// name ends in suffix, for opening a file as the binary before it left it.
+func migrationsBefore(t *testing.T, suffix string) int {
+	t.Helper()
+	for i, m := range migrations {
+		if strings.HasSuffix(m.name, suffix) {
+			return i
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return 0
+}
+
+// Pictures stored before they had keys get one each at the upgrade, and
+// their users' profiles name it, so that every existing picture still
+// shows.
+func TestPictureKeysGivenToExistingPictures(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	old, err := open(ctx, path, Options{BcryptCost: bcrypt.MinCost}, migrationsBefore(t, "_picture_keys.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"a@example.com", "b@example.com", "nopic@example.com"} {
+		if _, err := old.wdb.Exec(`INSERT INTO users (id, email, password_hash, nickname, created_at) VALUES (?, ?, 'x', 'n', 1)`, i+1, email); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			continue
+		}
+		if _, err := old.wdb.Exec(`INSERT INTO pictures (id, user_id, content_type, data, created_at) VALUES (?, ?, 'image/png', ?, 1);
+			UPDATE users SET picture_id = ? WHERE id = ?`, i+1, i+1, []byte("face of "+email), i+1, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	s := openAt(t, path)
+	keys := map[string]bool{}
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		u, err := s.UserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.PictureKey) != 32 || strings.Trim(u.PictureKey, "0123456789abcdef") != "" || keys[u.PictureKey] {
+			t.Fatalf("%s: picture key %q, want 32 fresh hex digits", email, u.PictureKey)
+		}
+		keys[u.PictureKey] = true
+		p, err := s.PictureByKey(ctx, u.PictureKey)
+		if err != nil || string(p.Data) != "face of "+email {
+			t.Fatalf("%s: picture by key: %v, %v", email, p, err)
+		}
+	}
+	if u, _ := s.UserByEmail(ctx, "nopic@example.com"); u.PictureKey != "" || u.PictureID != 0 {
+		t.Fatalf("a user without a picture got %+v", u)
+	}
+}

@@ -78,7 +78,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app.HandleFunc("POST /lang", s.handleLanguage)
 
 	public.Handle("GET /static/", s.assets.handler())
-	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
+	public.HandleFunc("GET /media/pictures/{key}", s.handlePicture)
 	publicAPI("GET /healthz", s.handleHealth)
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
 	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
