@@ -255,6 +255,7 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64, password string
 				return fmt.Errorf("delete account (%s): %w", st.what, err)
 			}
 		}
+		s.boardChanged(boardChange{author: userID}) // its posts show the new name
 		return nil
 	})
 }

@@ -217,6 +217,16 @@ func TestAuthorNameShowsInCachedPosts(t *testing.T) {
 	if got, _ := f.s.ViewPost(ctx, 1); got.Author.Nickname != name {
 		t.Errorf("detail shows author %q, want %q", got.Author.Nickname, name)
 	}
+	// Closing the account shows its posts as by "deleted user" at once.
+	if err := f.s.DeleteAccount(ctx, f.u.ID, "long enough pw"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.list(t, PostFilter{}).Posts[0].Author.Nickname; got != DeletedNickname {
+		t.Errorf("list after closing the account shows author %q, want %q", got, DeletedNickname)
+	}
+	if got, _ := f.s.ViewPost(ctx, 1); got.Author.Nickname != DeletedNickname {
+		t.Errorf("detail after closing the account shows author %q", got.Author.Nickname)
+	}
 }
 
 // Many readers of the same cold search at once compute its page and its

@@ -78,7 +78,7 @@ type postStmts struct {
 	insertTag   *sql.Stmt
 	lastTime    *sql.Stmt
 	hasCategory *sql.Stmt
-	// The full-text index queue (migration 007), emptied at every commit.
+	// The full-text index queue (migration 008), emptied at every commit.
 	queued, indexTri, indexWord, unqueue *sql.Stmt
 }
 

@@ -213,7 +213,7 @@ func (s *Store) runBatch(todo []*pendingWrite) []*pendingWrite {
 // indexQueuedPosts moves the post texts that the triggers queued in this
 // transaction into both full-text indexes, one statement each, so that a
 // batch adds one segment to each index however many posts it wrote (see
-// migration 007).
+// migration 008).
 func (s *Store) indexQueuedPosts(ctx context.Context, tx *sql.Tx) error {
 	if s.postStmts.queued == nil {
 		return nil // a store held at an old schema for a test of upgrades
