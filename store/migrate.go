@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -75,6 +76,25 @@ func migrate(ctx context.Context, db *sql.DB, upto int) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
+	}
+	return nil
+}
+
+// ErrSchemaMismatch means a database file's schema is not the one this
+// binary has, and the caller asked not to migrate it.
+var ErrSchemaMismatch = errors.New("database schema differs from this maru's")
+
+// checkSchema is what opening without migrating does instead of migrate:
+// it refuses a file whose schema version is not exactly want.
+func checkSchema(ctx context.Context, db *sql.DB, want int) error {
+	var v int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v != want {
+		return fmt.Errorf("%w: the file is at version %d, this maru at %d; "+
+			"operator commands never change a schema: use the maru that matches the file, "+
+			"or start this version's server on it once to upgrade it", ErrSchemaMismatch, v, want)
 	}
 	return nil
 }
