@@ -568,7 +568,9 @@ func TestDeletedHighestIDNotReused(t *testing.T) {
 		table  string
 		create func(t *testing.T, s *Store, i int) int64
 	}{
-		{"users", func(t *testing.T, s *Store, i int) int64 { return mustCreate(t, s, fmt.Sprintf("u%d@example.com", i)).ID }},
+		{"users", func(t *testing.T, s *Store, i int) int64 {
+			return mustCreate(t, s, fmt.Sprintf("u%d@example.com", i)).ID
+		}},
 		{"chat_rooms", func(t *testing.T, s *Store, i int) int64 {
 			owner, err := s.UserByEmail(ctx, "owner@example.com")
 			if err != nil {
