@@ -68,7 +68,7 @@ func TestOperatorCommandsRefuseAnotherSchema(t *testing.T) {
 			{"make-admin", "-data", dir, "boss@example.com"},
 		}
 		for _, args := range commands {
-			err := run(context.Background(), args, noEnv, io.Discard, io.Discard)
+			err := run(context.Background(), args, noEnv, nil, io.Discard, io.Discard)
 			if !errors.Is(err, store.ErrSchemaMismatch) {
 				t.Fatalf("%s on a file at version %d (this maru: %d): %v, want a schema mismatch", args[0], v, current, err)
 			}
@@ -98,7 +98,7 @@ func TestBackupReadsOnlyAndIsPrivate(t *testing.T) {
 
 	dst := filepath.Join(t.TempDir(), "backup.db")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"backup", "-data", dir, dst}, noEnv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"backup", "-data", dir, dst}, noEnv, nil, &out, io.Discard); err != nil {
 		t.Fatalf("backup: %v", err)
 	}
 	if fileHash(t, db) != before {
