@@ -91,12 +91,12 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app.HandleFunc("POST /chat", s.requirePageUser(s.handleChatRoomCreatePage))
 	app.HandleFunc("GET /chat/{id}", s.requirePageUser(s.handleChatRoomPage))
 	app.HandleFunc("POST /chat/{id}", s.requirePageUser(s.handleChatSendPage))
+	handleBoth(app, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
 	publicAPI("GET /healthz", s.handleHealth)
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
-	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
 	return s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public))))

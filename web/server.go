@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -160,10 +161,10 @@ type Server struct {
 	sockets                            *socketRegistry
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
-	// registers them, which the OpenAPI document must describe; apiDocs is
-	// the reference page rendered from that document.
+	// registers them, which the OpenAPI document must describe; apiDocs
+	// builds, once, what the reference page shows of that document.
 	apiRoutes []string
-	apiDocs   []byte
+	apiDocs   func() (*docsPage, error)
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -197,10 +198,6 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
-	apiDocs, err := renderAPIDocs(as)
-	if err != nil {
-		return nil, err
-	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -223,7 +220,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
 		hub:        chat.NewHub(cfg.ChatQueue),
-		apiDocs:    apiDocs,
+		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
 	s.publish = s.hub
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
