@@ -166,6 +166,8 @@ type Server struct {
 	apiRoutes []string
 	apiDocs   func() (*docsPage, error)
 
+	started time.Time // when NewServer ran: the admin page's uptime
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -219,6 +221,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
+		started:    time.Now(),
 		hub:        chat.NewHub(cfg.ChatQueue),
 		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
