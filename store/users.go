@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -35,7 +37,8 @@ type User struct {
 	Status        string
 	IsPrivate     bool
 	IsAdmin       bool
-	PictureID     int64 // 0 when the user has no picture
+	PictureID     int64  // 0 when the user has no picture
+	PictureKey    string // the picture's random key, in its URL; "" when none
 	CreatedAt     time.Time
 	// AuthEpoch moves on when the user's password changes: a browser
 	// session from an earlier epoch is over.
@@ -47,7 +50,7 @@ type User struct {
 	Deleted bool
 }
 
-const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at,
+const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), picture_key, created_at,
 	auth_epoch, disabled_at IS NOT NULL, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -56,7 +59,7 @@ func scanUser(row scanner) (*User, error) {
 	var u User
 	var created int64
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Nickname, &u.ContactNumber, &u.Status,
-		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created, &u.AuthEpoch, &u.Disabled, &u.Deleted)
+		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &u.PictureKey, &created, &u.AuthEpoch, &u.Disabled, &u.Deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -290,6 +293,7 @@ type ProfileUpdate struct {
 // Picture is a profile picture, already re-encoded by the caller.
 type Picture struct {
 	ID          int64
+	Key         string // random, in the picture's URL
 	UserID      int64
 	ContentType string
 	Data        []byte
@@ -352,19 +356,22 @@ func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdat
 		}
 		oldPicture := old.PictureID
 		if up.Picture != nil {
+			key := newPictureKey()
 			res, err := tx.ExecContext(ctx,
-				`INSERT INTO pictures (user_id, content_type, data, created_at) VALUES (?, ?, ?, ?)`,
-				userID, up.Picture.ContentType, up.Picture.Data, micros(s.now()))
+				`INSERT INTO pictures (user_id, content_type, data, created_at, key) VALUES (?, ?, ?, ?, ?)`,
+				userID, up.Picture.ContentType, up.Picture.Data, micros(s.now()), key)
 			if err != nil {
 				return fmt.Errorf("insert picture: %w", err)
 			}
 			old.PictureID, _ = res.LastInsertId()
+			old.PictureKey = key
 		} else if up.RemovePicture {
-			old.PictureID = 0
+			old.PictureID, old.PictureKey = 0, ""
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET nickname = ?, contact_number = ?, status = ?, is_private = ?, picture_id = NULLIF(?, 0) WHERE id = ?`,
-			old.Nickname, old.ContactNumber, old.Status, old.IsPrivate, old.PictureID, userID)
+			`UPDATE users SET nickname = ?, contact_number = ?, status = ?, is_private = ?,
+			 picture_id = NULLIF(?, 0), picture_key = ? WHERE id = ?`,
+			old.Nickname, old.ContactNumber, old.Status, old.IsPrivate, old.PictureID, old.PictureKey, userID)
 		if err != nil {
 			return fmt.Errorf("update profile: %w", err)
 		}
@@ -379,12 +386,36 @@ func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdat
 	return u, err
 }
 
+// newPictureKey makes the key a picture is served under: 128 random bits
+// in hex, so that nobody can guess another user's picture URL.
+func newPictureKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// PictureByKey loads the stored picture with the given key.
+func (s *Store) PictureByKey(ctx context.Context, key string) (*Picture, error) {
+	var p Picture
+	var created int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at, key FROM pictures WHERE key = ?`, key).
+		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created, &p.Key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("picture: %w", err)
+	}
+	p.CreatedAt = fromMicros(created)
+	return &p, nil
+}
+
 // PictureByID loads a stored picture.
 func (s *Store) PictureByID(ctx context.Context, id int64) (*Picture, error) {
 	var p Picture
 	var created int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at FROM pictures WHERE id = ?`, id).
-		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created)
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at, key FROM pictures WHERE id = ?`, id).
+		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created, &p.Key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -393,4 +424,76 @@ func (s *Store) PictureByID(ctx context.Context, id int64) (*Picture, error) {
 	}
 	p.CreatedAt = fromMicros(created)
 	return &p, nil
+}
+
+// ErrLastAdmin means a change would leave the community without an admin.
+var ErrLastAdmin = errors.New("the last admin cannot stop being one")
+
+// MaxAdminSearchResults caps one search of the admin page.
+const MaxAdminSearchResults = 50
+
+// AdminSearchUsers finds users whose email contains keyword, ignoring case,
+// private ones included (admins manage every account), in the order they
+// registered, at most MaxAdminSearchResults. An empty keyword lists the
+// admins. Characters such as % and _ match themselves.
+func (s *Store) AdminSearchUsers(ctx context.Context, keyword string) ([]*User, error) {
+	keyword = strings.TrimSpace(keyword)
+	where, arg := `is_admin = 1 AND ? = ''`, any("")
+	if keyword != "" {
+		var err error
+		if keyword, err = NormalizeKeyword(keyword); err != nil {
+			return nil, err
+		}
+		where, arg = `email LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(keyword)+"%"
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where+` ORDER BY id LIMIT ?`,
+		arg, MaxAdminSearchResults)
+	if err != nil {
+		return nil, fmt.Errorf("admin search users: %w", err)
+	}
+	defer rows.Close()
+	out := []*User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("admin search users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetAdminByID grants or withdraws the admin role of user id and returns
+// the user as changed. Withdrawing it from the only admin fails with
+// ErrLastAdmin: the count and the change share the write lock, so two
+// admins demoting each other at once cannot both succeed.
+func (s *Store) SetAdminByID(ctx context.Context, id int64, admin bool) (*User, error) {
+	var u *User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if u, err = userByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if u.IsAdmin == admin {
+			return nil
+		}
+		if !admin {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE is_admin = 1`).Scan(&n); err != nil {
+				return fmt.Errorf("count admins: %w", err)
+			}
+			if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = ? WHERE id = ?`, admin, id); err != nil {
+			return fmt.Errorf("set admin: %w", err)
+		}
+		u.IsAdmin = admin
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -158,12 +159,17 @@ type Server struct {
 	// Per-user limits on writes; nil when off.
 	postLimit, roomLimit, messageLimit *userLimiter
 	sockets                            *socketRegistry
+	// pictureSlots bounds how many pictures are decoded at once: each may
+	// take up to decodeBudget while it is worked on.
+	pictureSlots chan struct{}
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
-	// registers them, which the OpenAPI document must describe; apiDocs is
-	// the reference page rendered from that document.
+	// registers them, which the OpenAPI document must describe; apiDocs
+	// builds, once, what the reference page shows of that document.
 	apiRoutes []string
-	apiDocs   []byte
+	apiDocs   func() (*docsPage, error)
+
+	started time.Time // when NewServer ran: the admin page's uptime
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -197,10 +203,6 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
-	apiDocs, err := renderAPIDocs(as)
-	if err != nil {
-		return nil, err
-	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -222,12 +224,14 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
+		started:    time.Now(),
 		hub:        chat.NewHub(cfg.ChatQueue),
-		apiDocs:    apiDocs,
+		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
 	s.publish = s.hub
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	s.sockets = newSocketRegistry(max(cfg.ChatSockets, 0))
+	s.pictureSlots = make(chan struct{}, 2)
 	s.postLimit = perHour(cfg.PostRate, st.Now)
 	s.roomLimit = perHour(cfg.RoomRate, st.Now)
 	s.messageLimit = newUserLimiter(cfg.ChatRate, int(math.Ceil(2*cfg.ChatRate)), st.Now)
