@@ -67,6 +67,7 @@ type config struct {
 	shutdownWait time.Duration
 	bcryptCost   int
 	generate     bool // set-password: make one up
+	signup       string
 	proxies      []netip.Prefix
 }
 
@@ -123,6 +124,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
 	fs.BoolVar(&c.generate, "generate", false, "set-password: make up a password and print it, instead of reading one")
+	str(&c.signup, "signup", "APP_SIGNUP", "open", "who may register: open, invite (with a code from an admin) or closed")
 	var proxies string
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	if err := fs.Parse(args); err != nil {
@@ -361,6 +363,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
+		Signup:         c.signup,
 	}, logger, st, staticFS())
 	if err != nil {
 		return err
