@@ -21,6 +21,7 @@ var accountLifeText = map[string]text{
 	"delete.submit":      {"Delete my account", "계정 삭제"},
 	"flash.deleted":      {"Your account is deleted. Goodbye!", "계정을 삭제했습니다. 안녕히 가세요!"},
 	"account.export":     {"Download my data", "내 데이터 내려받기"},
+	"account.title":      {"Account", "계정"},
 	"reset.title":        {"Set a new password", "새 비밀번호 설정"},
 	"reset.for":          {"For %s", "%s 계정"},
 	"reset.submit":       {"Set password", "비밀번호 설정"},
