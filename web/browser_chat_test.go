@@ -148,7 +148,7 @@ func testBrowserChatLive(t *testing.T, c *chrome) {
 	)
 	b.waitJS(hasText("#chat-msgs .msg .text", "hello <b>bob</b>\nsecond line"))
 	a.waitJS(`document.getElementById("chat-input").value === ""`)
-	b.waitJS(`(() => { const img = document.querySelector("#chat-msgs .msg:last-child img.avatar");
+	b.waitJS(`(() => { const msgs = document.querySelectorAll("#chat-msgs .msg"), img = msgs.length && msgs[msgs.length - 1].querySelector("img.avatar");
 		return img && img.src.includes("/media/pictures/") && img.complete && img.naturalWidth > 0 })()`)
 	if n := eval[int](b, `document.querySelectorAll("#chat-msgs b").length`); n != 0 {
 		t.Fatalf("a message's markup became %d elements", n)
