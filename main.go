@@ -59,6 +59,7 @@ type config struct {
 	shutdownWait time.Duration
 	bcryptCost   int
 	proxies      []netip.Prefix
+	metricsAddr  string
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -109,6 +110,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.refreshTTL, "refresh-ttl", "APP_REFRESH_TTL", 14*24*time.Hour, "lifetime of refresh tokens")
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
+	str(&c.metricsAddr, "metrics-addr", "APP_METRICS_ADDR", "", "address of a separate listener for /metrics (Prometheus); empty: no metrics")
 	var proxies string
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	if err := fs.Parse(args); err != nil {
@@ -272,6 +274,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
+		Metrics:        c.metricsAddr != "",
 	}, logger, st, staticFS())
 	if err != nil {
 		return err
@@ -289,6 +292,13 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if c.metricsAddr != "" {
+		stop, err := serveMetrics(c.metricsAddr, srv.MetricsHandler(), logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	go purgeExpired(ctx, st, logger)
 
@@ -336,4 +346,26 @@ func purgeExpired(ctx context.Context, st *store.Store, logger *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// serveMetrics serves /metrics alone on a listener of its own, so that the
+// metrics are never public by accident: the operator chooses an address
+// that only the monitoring can reach (127.0.0.1:9090, a VPN address).
+func serveMetrics(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	ms := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go ms.Serve(ln)
+	logger.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { ms.Close() }, nil
 }

@@ -40,14 +40,15 @@ func noEnv(string) string { return "" }
 
 // startApp runs the whole program on a free port and returns its base URL,
 // a function that stops it, a function that waits for run's result, and
-// the log.
-func startApp(t *testing.T, dir string) (string, context.CancelFunc, func() error, *syncBuffer) {
+// the log. Extra flags follow the test's own.
+func startApp(t *testing.T, dir string, extra ...string) (string, context.CancelFunc, func() error, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := new(syncBuffer)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-bcrypt-cost", "4"}, noEnv, io.Discard, logs)
+		args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-bcrypt-cost", "4"}, extra...)
+		done <- run(ctx, args, noEnv, io.Discard, logs)
 	}()
 	wait := sync.OnceValue(func() error { return <-done })
 	addrRe := regexp.MustCompile(`msg=serving addr=(\S+)`)

@@ -60,6 +60,7 @@ type Store struct {
 	posts   postCache
 	hits    *hitCounter
 	ckpt    *checkpointer
+	bg      background // how the flush and checkpoint loops fare
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because

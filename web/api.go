@@ -34,6 +34,7 @@ type apiError struct {
 	status int
 	body   any
 	header http.Header
+	limit  string // for a 429: the limit that refused, named in the metrics
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("api error %d", e.status) }
@@ -91,6 +92,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 		for k, vs := range ae.header {
 			w.Header()[k] = vs
+		}
+		if ae.status == http.StatusTooManyRequests {
+			s.metrics.throttled(ae.limit)
 		}
 		if ae.status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)

@@ -22,6 +22,7 @@ type reqInfo struct {
 	addr   string // the client's address, behind a trusted proxy too
 	scheme string // http or https, as the client sees it
 	id     string // the request id, also sent as X-Request-Id
+	route  string // the application route's pattern, for the metrics
 }
 
 type ctxKey int

@@ -61,6 +61,9 @@ type Config struct {
 	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
 	// the peer is the client, whatever the headers say.
 	TrustedProxies []netip.Prefix
+	// Metrics turns on the counting that MetricsHandler serves. Off, no
+	// request pays for it.
+	Metrics bool
 }
 
 // withDefaults fills the zero fields of c with the documented defaults.
@@ -119,6 +122,7 @@ type Server struct {
 
 	proxies    trustedProxies
 	requestIDs *requestIDs
+	metrics    *serverMetrics // nil when Config.Metrics is off
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -169,6 +173,16 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		hub:        chat.NewHub(cfg.ChatQueue),
 	}
 	s.publish = s.hub
+	if cfg.Metrics {
+		s.metrics = newServerMetrics(s)
+	}
+	st.OnBackgroundFailure(func(task string, err error) {
+		if err != nil {
+			s.log.Error("background task failing", "task", task, "err", err)
+		} else {
+			s.log.Info("background task working again", "task", task)
+		}
+	})
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
 
 	cop := http.NewCrossOriginProtection()
