@@ -56,6 +56,7 @@ type config struct {
 	maxUpload    int64
 	accessTTL    time.Duration
 	refreshTTL   time.Duration
+	refreshAge   time.Duration
 	shutdownWait time.Duration
 	bcryptCost   int
 	proxies      []netip.Prefix
@@ -108,6 +109,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	num(&upload, "max-upload", "APP_MAX_UPLOAD", 5<<20, "largest upload (profile picture) in bytes")
 	dur(&c.accessTTL, "access-ttl", "APP_ACCESS_TTL", 15*time.Minute, "lifetime of access tokens")
 	dur(&c.refreshTTL, "refresh-ttl", "APP_REFRESH_TTL", 14*24*time.Hour, "lifetime of refresh tokens")
+	dur(&c.refreshAge, "refresh-max-age", "APP_REFRESH_MAX_AGE", 90*24*time.Hour, "absolute lifetime of a login's refresh tokens, however often rotated; 0 = no bound")
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
 	str(&c.metricsAddr, "metrics-addr", "APP_METRICS_ADDR", "", "address of a separate listener for /metrics (Prometheus); empty: no metrics")
@@ -137,6 +139,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-max-upload: must be at least 1024 bytes")
 	case c.accessTTL <= 0 || c.refreshTTL <= 0:
 		return nil, fs, fmt.Errorf("token lifetimes must be positive")
+	case c.refreshAge < 0:
+		return nil, fs, fmt.Errorf("-refresh-max-age: must not be negative")
 	}
 	return &c, fs, nil
 }
@@ -271,6 +275,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		MaxUploadBytes: c.maxUpload,
 		AccessTTL:      c.accessTTL,
 		RefreshTTL:     c.refreshTTL,
+		RefreshMaxAge:  offIfZero(c.refreshAge),
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
@@ -330,6 +335,15 @@ func chatRate(perSecond float64) float64 {
 		return -1
 	}
 	return perSecond
+}
+
+// offIfZero maps a flag where 0 turns a limit off to a web.Config field
+// where 0 means the default and off is negative.
+func offIfZero[T int | int64 | float64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // purgeExpired deletes expired tokens and sessions once an hour.

@@ -19,6 +19,10 @@ var (
 	ErrInvalidCredentials = errors.New("invalid credentials")
 	// ErrTokenRevoked means a refresh token was revoked, rotated or never issued.
 	ErrTokenRevoked = errors.New("token revoked")
+	// ErrTokenReused means a refresh token that rotation had already
+	// replaced was presented again: every refresh token of its user has
+	// been revoked.
+	ErrTokenReused = errors.New("rotated refresh token reused")
 )
 
 // ValidationError carries messages per field, in the shape the API reports

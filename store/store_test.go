@@ -278,6 +278,11 @@ func TestAuthenticate(t *testing.T) {
 	}
 }
 
+// next issues a successor token named jti that expires at exp.
+func next(jti string, exp time.Time) NextRefreshToken {
+	return func(time.Time) (string, time.Time, error) { return jti, exp, nil }
+}
+
 func TestRefreshTokenRotation(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -286,11 +291,8 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if err := s.AddRefreshToken(ctx, "one", u.ID, exp); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RotateRefreshToken(ctx, "one", "two", u.ID, exp); err != nil {
+	if err := s.RotateRefreshToken(ctx, "one", u.ID, next("two", exp)); err != nil {
 		t.Fatalf("first rotation: %v", err)
-	}
-	if err := s.RotateRefreshToken(ctx, "one", "three", u.ID, exp); !errors.Is(err, ErrTokenRevoked) {
-		t.Fatalf("reuse of a rotated token: %v, want ErrTokenRevoked", err)
 	}
 	if err := s.RevokeRefreshToken(ctx, "two", u.ID+1); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("revoking another user's token: %v, want ErrTokenRevoked", err)
@@ -298,8 +300,81 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if err := s.RevokeRefreshToken(ctx, "two", u.ID); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	if err := s.RotateRefreshToken(ctx, "two", "four", u.ID, exp); !errors.Is(err, ErrTokenRevoked) {
+	if err := s.RotateRefreshToken(ctx, "two", u.ID, next("four", exp)); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("use of a revoked token: %v, want ErrTokenRevoked", err)
+	}
+	if err := s.RotateRefreshToken(ctx, "never", u.ID, next("five", exp)); !errors.Is(err, ErrTokenRevoked) {
+		t.Fatalf("use of an unknown token: %v, want ErrTokenRevoked", err)
+	}
+	// A successor that cannot be issued leaves the old token usable.
+	s.AddRefreshToken(ctx, "six", u.ID, exp)
+	refuse := errors.New("refused")
+	if err := s.RotateRefreshToken(ctx, "six", u.ID, func(time.Time) (string, time.Time, error) {
+		return "", time.Time{}, refuse
+	}); !errors.Is(err, refuse) {
+		t.Fatalf("refused successor: %v", err)
+	}
+	if err := s.RotateRefreshToken(ctx, "six", u.ID, next("seven", exp)); err != nil {
+		t.Fatalf("rotation after a refused successor: %v", err)
+	}
+}
+
+// A rotated-away token shown again revokes every refresh token of its
+// user, the rotated chain's newest and unrelated logins alike, but no
+// other user's.
+func TestRefreshTokenReuseRevokesAll(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u := mustCreate(t, s, "a@example.com")
+	other := mustCreate(t, s, "b@example.com")
+	exp := time.Now().Add(time.Hour)
+	s.AddRefreshToken(ctx, "chain1", u.ID, exp)
+	s.AddRefreshToken(ctx, "phone", u.ID, exp)
+	s.AddRefreshToken(ctx, "theirs", other.ID, exp)
+	if err := s.RotateRefreshToken(ctx, "chain1", u.ID, next("chain2", exp)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RotateRefreshToken(ctx, "chain1", u.ID, next("thief", exp)); !errors.Is(err, ErrTokenReused) {
+		t.Fatalf("reuse of a rotated token: %v, want ErrTokenReused", err)
+	}
+	for _, jti := range []string{"chain2", "phone", "thief"} {
+		if err := s.RotateRefreshToken(ctx, jti, u.ID, next(jti+"-next", exp)); err == nil {
+			t.Errorf("token %s still rotates after the reuse", jti)
+		}
+	}
+	if err := s.RotateRefreshToken(ctx, "theirs", other.ID, next("theirs2", exp)); err != nil {
+		t.Errorf("another user's token was revoked too: %v", err)
+	}
+}
+
+// Rotation hands the successor the login time of the chain's first token,
+// not the time of the rotation.
+func TestRefreshTokenRotationCarriesLoginTime(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
+		Options{BcryptCost: bcrypt.MinCost, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	u := mustCreate(t, s, "a@example.com")
+	login := now
+	exp := now.Add(365 * 24 * time.Hour)
+	s.AddRefreshToken(ctx, "t0", u.ID, exp)
+	for i := 1; i <= 3; i++ {
+		now = now.Add(10 * 24 * time.Hour)
+		var got time.Time
+		err := s.RotateRefreshToken(ctx, fmt.Sprint("t", i-1), u.ID, func(loginAt time.Time) (string, time.Time, error) {
+			got = loginAt
+			return fmt.Sprint("t", i), exp, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(login) {
+			t.Fatalf("rotation %d: login time %v, want %v", i, got, login)
+		}
 	}
 }
 
@@ -317,7 +392,7 @@ func TestRefreshTokenRotationRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if s.RotateRefreshToken(ctx, "seed", "next"+string(rune('a'+i)), u.ID, exp) == nil {
+			if s.RotateRefreshToken(ctx, "seed", u.ID, next("next"+string(rune('a'+i)), exp)) == nil {
 				mu.Lock()
 				wins++
 				mu.Unlock()

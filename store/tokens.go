@@ -32,16 +32,17 @@ func (s *Store) Secret(ctx context.Context, name string, n int) ([]byte, error) 
 	return v, nil
 }
 
-// AddRefreshToken records a newly issued refresh token.
+// AddRefreshToken records a refresh token issued at a login, which is
+// when the chain of its rotations starts.
 func (s *Store) AddRefreshToken(ctx context.Context, jti string, userID int64, expires time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		return addRefreshToken(ctx, tx, jti, userID, expires)
+		return addRefreshToken(ctx, tx, jti, userID, expires, s.now())
 	})
 }
 
-func addRefreshToken(ctx context.Context, tx *sql.Tx, jti string, userID int64, expires time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (jti, user_id, expires_at) VALUES (?, ?, ?)`,
-		jti, userID, micros(expires))
+func addRefreshToken(ctx context.Context, tx *sql.Tx, jti string, userID int64, expires, loginAt time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (jti, user_id, expires_at, login_at) VALUES (?, ?, ?, ?)`,
+		jti, userID, micros(expires), micros(loginAt))
 	if err != nil {
 		return fmt.Errorf("add refresh token: %w", err)
 	}
@@ -63,15 +64,58 @@ func (s *Store) revokeRefreshToken(ctx context.Context, tx *sql.Tx, jti string, 
 	return nil
 }
 
-// RotateRefreshToken revokes oldJTI and records newJTI in one transaction,
-// so a refresh token can be used exactly once.
-func (s *Store) RotateRefreshToken(ctx context.Context, oldJTI, newJTI string, userID int64, expires time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.revokeRefreshToken(ctx, tx, oldJTI, userID); err != nil {
+// NextRefreshToken issues the successor of a refresh token being rotated.
+// It gets the time of the login the chain started with, so that it can
+// keep the chain within an absolute age, and returns the new token's id
+// and expiry, or an error that cancels the rotation.
+type NextRefreshToken func(loginAt time.Time) (jti string, expires time.Time, err error)
+
+// RotateRefreshToken revokes oldJTI and records the successor that next
+// issues, in one transaction, so a refresh token can be used exactly once.
+//
+// A token that rotation already replaced, shown again, means two parties
+// hold the chain: the user and whoever copied the token. Since the server
+// cannot tell which is which, every refresh token of the user is revoked
+// (they log in again) and ErrTokenReused is returned.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldJTI string, userID int64, next NextRefreshToken) error {
+	reused := false
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := micros(s.now())
+		var loginAt int64
+		err := tx.QueryRowContext(ctx,
+			`UPDATE refresh_tokens SET revoked_at = ?, rotated = 1
+			 WHERE jti = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ? RETURNING login_at`,
+			now, oldJTI, userID, now).Scan(&loginAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			var rotated bool
+			err := tx.QueryRowContext(ctx, `SELECT rotated FROM refresh_tokens WHERE jti = ? AND user_id = ?`,
+				oldJTI, userID).Scan(&rotated)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && !rotated) {
+				return ErrTokenRevoked
+			}
+			if err != nil {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+				now, userID); err != nil {
+				return fmt.Errorf("revoke refresh tokens: %w", err)
+			}
+			reused = true
+			return nil // commit the revocation; the caller gets ErrTokenReused
+		}
+		if err != nil {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		jti, expires, err := next(fromMicros(loginAt))
+		if err != nil {
 			return err
 		}
-		return addRefreshToken(ctx, tx, newJTI, userID, expires)
+		return addRefreshToken(ctx, tx, jti, userID, expires, fromMicros(loginAt))
 	})
+	if err == nil && reused {
+		return ErrTokenReused
+	}
+	return err
 }
 
 // RevokeRefreshToken revokes a refresh token of userID for good.

@@ -196,6 +196,60 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 	e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": other.Refresh}).wantStatus(http.StatusOK)
 }
 
+// A rotated-away refresh token presented again (a copy in a thief's hands,
+// or the user's own after the thief rotated first) ends every login of its
+// user: neither party's refresh token works any more.
+func TestRefreshTokenReuseRevokesEveryLogin(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.register("theft@example.com")
+	var phone struct{ Refresh string }
+	e.do("POST", "/user/login/", "", map[string]string{"email": u.Email, "password": "correct horse battery"}).
+		wantStatus(http.StatusOK).decode(&phone)
+	other := e.register("bystander@example.com")
+
+	var rotated struct{ Refresh string }
+	e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": u.Refresh}).wantStatus(http.StatusOK).decode(&rotated)
+	e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": u.Refresh}).
+		wantStatus(http.StatusUnauthorized).wantBody(`"code":"token_not_valid"`)
+	// The chain's newest token and the phone's login are both revoked.
+	for _, tok := range []string{rotated.Refresh, phone.Refresh} {
+		e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": tok}).wantStatus(http.StatusUnauthorized)
+	}
+	e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": other.Refresh}).wantStatus(http.StatusOK)
+}
+
+// Refresh tokens slide, but a login ends at its absolute age however often
+// its tokens were rotated.
+func TestRefreshTokenAbsoluteLifetime(t *testing.T) {
+	t.Run("past the age", func(t *testing.T) {
+		e := newTestEnvWith(t, Config{RefreshMaxAge: time.Nanosecond})
+		u := e.register("old@example.com")
+		e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": u.Refresh}).
+			wantStatus(http.StatusUnauthorized).wantBody(`"code":"token_not_valid"`)
+	})
+	t.Run("within the age", func(t *testing.T) {
+		e := newTestEnvWith(t, Config{RefreshMaxAge: time.Hour})
+		u := e.register("new@example.com")
+		login, _ := e.server.tokens.parse(u.Refresh, tokenRefresh)
+		if got, want := login.ExpiresAt.Time, login.IssuedAt.Add(time.Hour); got.After(want) {
+			t.Fatalf("login's refresh token expires %v, after the absolute age %v", got, want)
+		}
+		tok := u.Refresh
+		for range 3 {
+			var pair struct{ Refresh string }
+			e.do("POST", "/user/token/refresh/", "", map[string]string{"refresh": tok}).wantStatus(http.StatusOK).decode(&pair)
+			tok = pair.Refresh
+			c, ok := e.server.tokens.parse(tok, tokenRefresh)
+			if !ok {
+				t.Fatal("rotated token does not parse")
+			}
+			if c.ExpiresAt.After(login.IssuedAt.Add(time.Hour)) {
+				t.Fatalf("rotated token expires %v, after the login's absolute age", c.ExpiresAt)
+			}
+		}
+	})
+}
+
 func TestLoginThrottled(t *testing.T) {
 	e := newTestEnvWith(t, Config{LoginFailures: 3, LoginWindow: time.Minute})
 	e.register("slow@example.com")

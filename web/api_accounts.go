@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"maru/store"
 )
@@ -131,13 +132,21 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	refresh, rc, err := s.tokens.issue(tokenRefresh, u.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	err = s.store.RotateRefreshToken(r.Context(), c.ID, rc.ID, u.ID, rc.ExpiresAt.Time)
-	if errors.Is(err, store.ErrTokenRevoked) {
+	var refresh string
+	err = s.store.RotateRefreshToken(r.Context(), c.ID, u.ID, func(loginAt time.Time) (string, time.Time, error) {
+		// The successor keeps the login time of the chain: rotating never
+		// extends a login past its absolute age.
+		if s.tokens.refreshMaxAge > 0 && !s.tokens.now().Before(loginAt.Add(s.tokens.refreshMaxAge)) {
+			return "", time.Time{}, errRefreshInvalid
+		}
+		tok, rc, err := s.tokens.issueSince(tokenRefresh, u.ID, loginAt)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		refresh = tok
+		return rc.ID, rc.ExpiresAt.Time, nil
+	})
+	if errors.Is(err, store.ErrTokenRevoked) || errors.Is(err, store.ErrTokenReused) {
 		s.writeError(w, r, errRefreshRevoked)
 		return
 	}

@@ -32,7 +32,7 @@ type testEnv struct {
 }
 
 // testStatic stands in for the embedded static/ folder.
-var testStatic = fstest.MapFS{"maru.css": {Data: []byte("body{}")}}
+var testStatic = fstest.MapFS{"maru.css": {Data: []byte("body{}")}, "apidocs.css": {Data: []byte("body{}")}}
 
 func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, Config{}) }
 

@@ -12,7 +12,17 @@ import (
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app := http.NewServeMux()
-	api := func(pattern string, h http.HandlerFunc) { handleBoth(app, pattern, h) }
+	// api registers a JSON route behind the guards; publicAPI one before
+	// them. Both record it: the OpenAPI document must describe each.
+	api := func(pattern string, h http.HandlerFunc) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		handleBoth(app, pattern, h)
+	}
+	public := http.NewServeMux()
+	publicAPI := func(pattern string, h http.HandlerFunc) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		handleBoth(public, pattern, h)
+	}
 
 	// Accounts and profiles.
 	api("POST /user/registration/", s.handleRegister)
@@ -58,10 +68,11 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("PATCH /api/post/categories/{id}", s.requireAdmin(s.handleRenameCategory))
 	api("DELETE /api/post/categories/{id}", s.requireAdmin(s.handleDeleteCategory))
 
-	public := http.NewServeMux()
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
-	handleBoth(public, "GET /healthz", http.HandlerFunc(s.handleHealth))
+	publicAPI("GET /healthz", s.handleHealth)
+	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
+	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
 	return s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(public)))))

@@ -36,6 +36,11 @@ type Config struct {
 	// AccessTTL and RefreshTTL are the lifetimes of the two kinds of token.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshMaxAge is the absolute lifetime of a login through its refresh
+	// tokens: rotation slides each token's RefreshTTL forward, but never
+	// past RefreshMaxAge after the login. Zero means the default, 90 days;
+	// a negative value means no bound.
+	RefreshMaxAge time.Duration
 	// SessionTTL is the lifetime of a browser session.
 	SessionTTL time.Duration
 	// LoginFailures is how many failed logins an account, or a client address
@@ -83,6 +88,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.BodyTimeout, 30*time.Second)
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
+	if c.RefreshMaxAge == 0 {
+		c.RefreshMaxAge = 90 * 24 * time.Hour
+	}
 	dur(&c.SessionTTL, 14*24*time.Hour)
 	dur(&c.LoginWindow, 15*time.Minute)
 	if c.LoginFailures <= 0 {
@@ -124,6 +132,12 @@ type Server struct {
 	requestIDs *requestIDs
 	metrics    *serverMetrics // nil when Config.Metrics is off
 
+	// apiRoutes lists the patterns of the JSON routes, as routes.go
+	// registers them, which the OpenAPI document must describe; apiDocs is
+	// the reference page rendered from that document.
+	apiRoutes []string
+	apiDocs   []byte
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -149,6 +163,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	apiDocs, err := renderAPIDocs(as)
+	if err != nil {
+		return nil, err
+	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -171,6 +189,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
 		hub:        chat.NewHub(cfg.ChatQueue),
+		apiDocs:    apiDocs,
 	}
 	s.publish = s.hub
 	if cfg.Metrics {
@@ -183,6 +202,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 			s.log.Info("background task working again", "task", task)
 		}
 	})
+	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
 
 	cop := http.NewCrossOriginProtection()

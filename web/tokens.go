@@ -33,7 +33,10 @@ type tokenAuthority struct {
 	secret     []byte
 	accessTTL  time.Duration
 	refreshTTL time.Duration
-	now        func() time.Time
+	// refreshMaxAge bounds a chain of refresh tokens from the login that
+	// started it, however often it is rotated; 0 means no bound.
+	refreshMaxAge time.Duration
+	now           func() time.Time
 
 	// verified remembers access tokens whose signature and claims have been
 	// checked, keyed by the whole token (signature included), until they
@@ -60,23 +63,41 @@ func newJTI() string {
 }
 
 // issue signs a token of kind for userID and returns it with its claims.
+// A refresh token issued at a login expires after refreshTTL.
 func (ta *tokenAuthority) issue(kind string, userID int64) (string, *tokenClaims, error) {
-	ttl := ta.accessTTL
-	if kind == tokenRefresh {
-		ttl = ta.refreshTTL
-	}
+	return ta.issueSince(kind, userID, ta.now())
+}
+
+// issueSince is issue for a token whose chain started with a login at
+// loginAt: a refresh token then expires after refreshTTL, but never later
+// than refreshMaxAge after loginAt.
+func (ta *tokenAuthority) issueSince(kind string, userID int64, loginAt time.Time) (string, *tokenClaims, error) {
 	now := ta.now()
+	exp := now.Add(ta.accessTTL)
+	if kind == tokenRefresh {
+		exp = now.Add(ta.refreshTTL)
+		if ta.refreshMaxAge > 0 {
+			exp = minTime(exp, loginAt.Add(ta.refreshMaxAge))
+		}
+	}
 	c := &tokenClaims{
 		TokenType: kind,
 		UserID:    userID,
 		RegisteredClaims: jwt.RegisteredClaims{
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        newJTI(),
 		},
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(ta.secret)
 	return s, c, err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // Token errors, in the words simplejwt uses.
