@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 func openChatStore(t *testing.T) (*Store, *User) {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "app.db"), Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openTest(t)
 	u, err := s.CreateUser(context.Background(), NewUser{Email: "chat@example.com", Password: "correct horse"})
 	if err != nil {
 		t.Fatalf("create user: %v", err)

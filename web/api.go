@@ -2,12 +2,10 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -34,6 +32,7 @@ type apiError struct {
 	status int
 	body   any
 	header http.Header
+	msgKey string // the page text for it, when the status's own is not enough
 	limit  string // for a 429: the limit that refused, named in the metrics
 }
 
@@ -79,49 +78,6 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-// writeError answers with the DRF shape of err. Store errors map to their
-// statuses here and nowhere else; anything unexpected is logged and becomes
-// a generic 500 whose body says nothing about the cause.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	var ve *store.ValidationError
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &ae):
-		for k, vs := range ae.header {
-			w.Header()[k] = vs
-		}
-		if ae.status == http.StatusTooManyRequests {
-			s.metrics.throttled(ae.limit)
-		}
-		if ae.status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-		}
-		s.writeJSON(w, r, ae.status, ae.body)
-	case errors.As(err, &ve):
-		s.writeJSON(w, r, http.StatusBadRequest, ve.Fields)
-	case errors.As(err, &mbe):
-		s.writeJSON(w, r, http.StatusRequestEntityTooLarge, detail(msgTooLarge))
-	case errors.Is(err, store.ErrNotFound):
-		s.writeJSON(w, r, http.StatusNotFound, detail(msgNotFound))
-	case errors.Is(err, store.ErrConflict):
-		s.writeJSON(w, r, http.StatusBadRequest, map[string][]string{"non_field_errors": {"This change conflicts with existing data."}})
-	default:
-		s.serverError(w, r, err)
-	}
-}
-
-func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		// The client went away; there is nobody to answer and nothing to fix.
-		s.log.LogAttrs(r.Context(), slog.LevelDebug, "client gone", slog.String("path", r.URL.Path))
-		return
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
-	s.writeJSON(w, r, http.StatusInternalServerError, detail(msgServerError))
 }
 
 // readJSON decodes the JSON body of r into dst, capped at MaxJSONBytes.

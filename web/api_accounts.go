@@ -50,6 +50,27 @@ type loginRequest struct {
 
 var errBadCredentials = store.Invalid("non_field_errors", "Unable to log in with provided credentials.")
 
+// checkLogin checks an email and password under the login throttle, for
+// the API and the login page alike. Wrong ones are errBadCredentials; too
+// many of them a 429. On success the request's user is the one found.
+func (s *Server) checkLogin(r *http.Request, email, password string) (*store.User, error) {
+	account, addr := strings.ToLower(store.NormalizeEmail(email)), clientAddr(r)
+	if err := s.logins.check(account, addr); err != nil {
+		return nil, err
+	}
+	u, err := s.store.Authenticate(r.Context(), email, password)
+	if errors.Is(err, store.ErrInvalidCredentials) {
+		s.logins.failed(account, addr)
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.logins.succeeded(account)
+	info(r).user = u
+	return u, nil
+}
+
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if err := s.readJSON(w, r, &req); err != nil {
@@ -68,23 +89,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	account, addr := strings.ToLower(store.NormalizeEmail(*req.Email)), clientAddr(r)
-	if err := s.logins.check(account, addr); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u, err := s.store.Authenticate(r.Context(), *req.Email, *req.Password)
-	if errors.Is(err, store.ErrInvalidCredentials) {
-		s.logins.failed(account, addr)
-		s.writeError(w, r, errBadCredentials)
-		return
-	}
+	u, err := s.checkLogin(r, *req.Email, *req.Password)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.logins.succeeded(account)
-	info(r).user = u
 	access, refresh, err := s.tokenPair(r.Context(), u)
 	if err != nil {
 		s.writeError(w, r, err)

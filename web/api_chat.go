@@ -45,9 +45,9 @@ type messageJSON struct {
 	CreatedAt         string  `json:"created_at"`
 }
 
-// messageOut shapes m. r is the request the message came in on, whose
-// host makes the picture URL absolute when no base URL is set.
-func (s *Server) messageOut(r *http.Request, m *store.Message) messageJSON {
+// messageOut shapes m. It depends on nothing of the request the message
+// came in on: the same bytes are broadcast to every socket of the room.
+func (s *Server) messageOut(m *store.Message) messageJSON {
 	return messageJSON{
 		Type:              frameMessage,
 		ID:                m.ID,
@@ -55,7 +55,7 @@ func (s *Server) messageOut(r *http.Request, m *store.Message) messageJSON {
 		Message:           m.Body,
 		Sender:            m.Sender.Email,
 		Nickname:          m.Sender.Nickname,
-		ProfilePictureURL: s.pictureURL(r, &m.Sender),
+		ProfilePictureURL: s.pictureURL(&m.Sender),
 		CreatedAt:         drfTime(m.CreatedAt),
 	}
 }
@@ -140,7 +140,7 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]messageJSON, len(msgs))
 	for i := range msgs {
-		out[i] = s.messageOut(r, &msgs[i])
+		out[i] = s.messageOut(&msgs[i])
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 }
@@ -190,7 +190,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := s.messageOut(r, m)
+	out := s.messageOut(m)
 	frame, err := json.Marshal(out)
 	if err != nil {
 		s.writeError(w, r, err)

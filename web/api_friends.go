@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,7 +26,7 @@ func (s *Server) userCard(r *http.Request, u *store.User, addedViewer bool) user
 		ID:             u.ID,
 		Email:          u.Email,
 		Nickname:       u.Nickname,
-		ProfilePicture: s.pictureURL(r, u),
+		ProfilePicture: s.pictureURL(u),
 		Status:         visibleStatus(u, addedViewer),
 	}
 }
@@ -42,16 +41,6 @@ type friendJSON struct {
 type userMatchJSON struct {
 	userCardJSON
 	IsFriend bool `json:"is_friend"`
-}
-
-// canSeeProfile reports whether viewer may see owner's whole profile: a
-// private one shows itself only to its owner and to those the owner has
-// added. Every route that shows profile data asks this first.
-func (s *Server) canSeeProfile(ctx context.Context, viewer, owner *store.User) (bool, error) {
-	if !owner.IsPrivate || viewer.ID == owner.ID {
-		return true, nil
-	}
-	return s.store.HasAdded(ctx, owner.ID, viewer.ID)
 }
 
 // visibleStatus is owner's status as someone shows it who may or may not

@@ -191,7 +191,7 @@ func (s *Server) ownPost(r *http.Request) (*store.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u := currentUser(r); p.Author.ID != u.ID && !u.IsAdmin {
+	if !canChangePost(currentUser(r), p) {
 		return nil, errForbidden
 	}
 	return p, nil
@@ -363,7 +363,7 @@ func (s *Server) pageLinks(r *http.Request, q url.Values, f store.PostFilter, to
 		}
 		lq.Set("page", strconv.Itoa(page))
 		lq.Set("page_size", strconv.Itoa(f.PageSize))
-		return "<" + s.absURL(r, "/api/post/?"+lq.Encode()) + `>; rel="` + rel + `"`
+		return "<" + s.absURL("/api/post/?"+lq.Encode()) + `>; rel="` + rel + `"`
 	}
 	var links []string
 	pages := (total + f.PageSize - 1) / f.PageSize
@@ -385,17 +385,6 @@ type categoryJSON struct {
 
 type categoryRequest struct {
 	Name *string `json:"name"`
-}
-
-// requireAdmin lets only authenticated admins through to next.
-func (s *Server) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
-	return s.requireUser(func(w http.ResponseWriter, r *http.Request) {
-		if !currentUser(r).IsAdmin {
-			s.writeError(w, r, errForbidden)
-			return
-		}
-		next(w, r)
-	})
 }
 
 func (s *Server) handleCategories(w http.ResponseWriter, r *http.Request) {

@@ -33,7 +33,7 @@ func (s *Server) profile(r *http.Request, u *store.User) profileJSON {
 		User:           u.ID,
 		Email:          u.Email,
 		Nickname:       u.Nickname,
-		ProfilePicture: s.pictureURL(r, u),
+		ProfilePicture: s.pictureURL(u),
 		ContactNumber:  u.ContactNumber,
 		Status:         u.Status,
 		IsPrivate:      u.IsPrivate,
@@ -49,13 +49,15 @@ func picturePath(u *store.User) string {
 	return "/media/pictures/" + strconv.FormatInt(u.PictureID, 10)
 }
 
-// pictureURL is the absolute URL of u's picture, or nil.
-func (s *Server) pictureURL(r *http.Request, u *store.User) *string {
+// pictureURL is the URL of u's picture, or nil: absolute under BaseURL, else
+// a site path. It takes no request on purpose, as the URL also goes to
+// other users (lists, chat frames).
+func (s *Server) pictureURL(u *store.User) *string {
 	p := picturePath(u)
 	if p == "" {
 		return nil
 	}
-	abs := s.absURL(r, p)
+	abs := s.absURL(p)
 	return &abs
 }
 

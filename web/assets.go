@@ -1,34 +1,61 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
 )
 
-// assets serves the embedded static files. Each file's URL carries a hash of
-// its content (?v=...), so a browser may cache it forever and still sees a
-// new version the moment the binary changes.
+// assets serves the embedded static files from memory. Each file's URL
+// carries a hash of its content (?v=...), so a browser may cache it forever
+// and still sees a new version the moment the binary changes. Text files
+// are gzip-compressed once, at start-up, never per request.
 type assets struct {
-	fsys   fs.FS
-	hashes map[string]string // file name → short content hash
+	files map[string]*asset // by name, e.g. "site.css"
+}
+
+type asset struct {
+	hash        string // short content hash, the ?v= of its URL
+	contentType string
+	plain       []byte
+	gz          []byte // nil when compressing does not pay
 }
 
 func newAssets(fsys fs.FS) (*assets, error) {
-	a := &assets{fsys: fsys, hashes: make(map[string]string)}
-	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+	a := &assets{files: make(map[string]*asset)}
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := fs.ReadFile(fsys, path)
+		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		a.hashes[path] = hex.EncodeToString(sum[:6])
+		f := &asset{hash: hex.EncodeToString(sum[:6]), plain: b, contentType: mime.TypeByExtension(path.Ext(name))}
+		if f.contentType == "" {
+			f.contentType = http.DetectContentType(b)
+		}
+		if compressible(f.contentType) {
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			zw.Write(b)
+			if err := zw.Close(); err != nil {
+				return err
+			}
+			if buf.Len() < len(b) {
+				f.gz = buf.Bytes()
+			}
+		}
+		a.files[name] = f
 		return nil
 	})
 	if err != nil {
@@ -37,29 +64,71 @@ func newAssets(fsys fs.FS) (*assets, error) {
 	return a, nil
 }
 
+func compressible(contentType string) bool {
+	return strings.HasPrefix(contentType, "text/") || strings.Contains(contentType, "javascript") ||
+		strings.Contains(contentType, "json") || strings.Contains(contentType, "svg")
+}
+
 // url is the cache-busting URL of the static file name. An unknown name is a
 // programming error in a template, so it fails loudly at render time.
 func (a *assets) url(name string) (string, error) {
-	h, ok := a.hashes[name]
+	f, ok := a.files[name]
 	if !ok {
 		return "", fmt.Errorf("no static file %q", name)
 	}
-	return "/static/" + name + "?v=" + h, nil
+	return "/static/" + name + "?v=" + f.hash, nil
 }
 
+var (
+	hdrImmutable = []string{"public, max-age=31536000, immutable"}
+	hdrNoCache   = []string{"no-cache"}
+	hdrGzip      = []string{"gzip"}
+	hdrVaryEnc   = []string{"Accept-Encoding"}
+)
+
 func (a *assets) handler() http.Handler {
-	files := http.StripPrefix("/static/", http.FileServerFS(a.fsys))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		if name == "" || strings.HasSuffix(name, "/") {
-			http.NotFound(w, r) // no directory listings
+		f, ok := a.files[strings.TrimPrefix(r.URL.Path, "/static/")]
+		if !ok {
+			http.NotFound(w, r)
 			return
 		}
-		if h, ok := a.hashes[name]; ok && r.URL.Query().Get("v") == h {
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		h := w.Header()
+		if r.URL.Query().Get("v") == f.hash {
+			h["Cache-Control"] = hdrImmutable
 		} else {
-			w.Header().Set("Cache-Control", "no-cache")
+			h["Cache-Control"] = hdrNoCache
 		}
-		files.ServeHTTP(w, r)
+		etag := `"` + f.hash + `"`
+		h.Set("ETag", etag)
+		h.Set("Content-Type", f.contentType)
+		if f.gz != nil {
+			h["Vary"] = hdrVaryEnc
+		}
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		body := f.plain
+		if f.gz != nil && acceptsGzip(r) {
+			h["Content-Encoding"] = hdrGzip
+			body = f.gz
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
 	})
+}
+
+// acceptsGzip reads Accept-Encoding well enough for browsers and curl:
+// gzip listed, and not with q=0.
+func acceptsGzip(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			return strings.ReplaceAll(params, " ", "") != "q=0"
+		}
+	}
+	return false
 }

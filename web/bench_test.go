@@ -2,14 +2,9 @@ package web
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"maru/store"
 )
@@ -18,15 +13,8 @@ import (
 // whole handler chain (logging, headers, token check, one indexed read,
 // JSON), without a network in between.
 func BenchmarkProfileGet(b *testing.B) {
-	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "app.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	srv, err := NewServer(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), st, testStatic)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := startEnv(b, envOptions{quiet: true})
+	st, srv := e.store, e.server
 	u, err := st.CreateUser(context.Background(), store.NewUser{Email: "bench@example.com", Password: "long enough pw"})
 	if err != nil {
 		b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/crypto/bcrypt"
 
 	"maru/store"
 )
@@ -51,14 +49,8 @@ type benchServer struct {
 func newBenchServer(b *testing.B, users int, cfg Config) *benchServer {
 	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "app.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := NewServer(cfg, slog.New(slog.DiscardHandler), st, testStatic)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := startEnv(b, envOptions{cfg: cfg, quiet: true})
+	st, srv := e.store, e.server
 	bs := &benchServer{}
 	for i := range users {
 		u, err := st.CreateUser(ctx, store.NewUser{Email: fmt.Sprintf("u%d@example.com", i), Password: "correct horse"})
@@ -75,15 +67,9 @@ func newBenchServer(b *testing.B, users int, cfg Config) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
-	bs.url = "ws" + strings.TrimPrefix(hs.URL, "http") + fmt.Sprintf("/ws/chat/%d/chat/", room.ID)
+	bs.url = "ws" + strings.TrimPrefix(e.http.URL, "http") + fmt.Sprintf("/ws/chat/%d/chat/", room.ID)
 	bs.room = room.ID
-	bs.close = func() {
-		hs.CloseClientConnections()
-		srv.Close()
-		hs.Close()
-		st.Close()
-	}
+	bs.close = e.close
 	return bs
 }
 
@@ -434,25 +420,15 @@ func TestChatIdleServer(t *testing.T) {
 		t.Skip("only run as BenchmarkChatIdleSockets' server")
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(dir, "app.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(Config{}, slog.New(slog.DiscardHandler), st, testStatic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := startEnv(t, envOptions{path: filepath.Join(dir, "app.db"), quiet: true})
+	st, srv := e.store, e.server
 	u, err := st.CreateUser(ctx, store.NewUser{Email: "idle@example.com", Password: "correct horse"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok, _, _ := srv.tokens.issue(tokenAccess, u.ID)
 	room, _ := st.CreateRoom(ctx, u.ID, "idle")
-	hs := httptest.NewServer(srv)
-	fmt.Printf("%s %s\n", "ws"+strings.TrimPrefix(hs.URL, "http")+fmt.Sprintf("/ws/chat/%d/chat/", room.ID), tok)
+	fmt.Printf("%s %s\n", "ws"+strings.TrimPrefix(e.http.URL, "http")+fmt.Sprintf("/ws/chat/%d/chat/", room.ID), tok)
 	os.Stdin.Read(make([]byte, 1)) // until the benchmark closes stdin
-	hs.CloseClientConnections()
-	srv.Close()
-	hs.Close()
-	st.Close()
+	e.close()
 }

@@ -93,7 +93,7 @@ func (s *Server) handleChatSocket(w http.ResponseWriter, r *http.Request) {
 		defer close(written)
 		s.writeFrames(ctx, c, sub)
 	}()
-	s.readFrames(ctx, c, r, sub, user, room.ID)
+	s.readFrames(ctx, c, sub, user, room.ID)
 	cancel()
 	<-written
 }
@@ -140,7 +140,7 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 // readFrames handles what the client sends until the socket ends. Only
 // this goroutine reads, and it also keeps the rate limit: no lock is
 // shared with any other socket on the way.
-func (s *Server) readFrames(ctx context.Context, c *websocket.Conn, r *http.Request, sub *chat.Subscriber, user *store.User, roomID int64) {
+func (s *Server) readFrames(ctx context.Context, c *websocket.Conn, sub *chat.Subscriber, user *store.User, roomID int64) {
 	limit := newRateLimiter(s.cfg.ChatRate, time.Now)
 	strikes := 0
 	for {
@@ -186,7 +186,7 @@ func (s *Server) readFrames(ctx context.Context, c *websocket.Conn, r *http.Requ
 			sub.Send(frameServerError)
 			continue
 		}
-		frame, err := json.Marshal(s.messageOut(r, m))
+		frame, err := json.Marshal(s.messageOut(m))
 		if err != nil {
 			s.log.Error("encode chat message", "err", err)
 			continue

@@ -3,22 +3,16 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/crypto/bcrypt"
-
-	"maru/store"
 )
 
 // frameWait is the generous bound within which a frame must arrive.
@@ -61,7 +55,7 @@ func (e *testEnv) dialWith(path string, h http.Header) *testSocket {
 
 // testSocket is a client's chat socket.
 type testSocket struct {
-	t *testing.T
+	t testing.TB
 	c *websocket.Conn
 }
 
@@ -480,9 +474,10 @@ func TestChatRESTBroadcast(t *testing.T) {
 func TestChatSlowClient(t *testing.T) {
 	// Small fixed socket buffers on both ends (fixed also stops the kernel
 	// from growing them) make a client that does not read felt soon.
-	e := envWith(t, filepath.Join(t.TempDir(), "app.db"),
-		Config{ChatRate: -1, ChatMaxLen: 64 << 10, ChatQueue: 8, ChatWriteTimeout: 500 * time.Millisecond},
-		func(ln net.Listener) net.Listener { return smallBuffers{ln} })
+	e := startEnv(t, envOptions{
+		cfg:  Config{ChatRate: -1, ChatMaxLen: 64 << 10, ChatQueue: 8, ChatWriteTimeout: 500 * time.Millisecond},
+		wrap: func(ln net.Listener) net.Listener { return smallBuffers{ln} },
+	})
 	ann := e.register("ann@example.com")
 	sloth := e.register("sloth@example.com")
 	room := e.createRoom(ann, "Lobby")
@@ -581,7 +576,7 @@ func TestChatShutdownClosesWithGoingAway(t *testing.T) {
 // history of a new server on the same file.
 func TestChatHistoryAfterRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.db")
-	e1 := envOnFile(t, path)
+	e1 := newTestEnvFull(t, path, Config{ChatRate: -1})
 	u := e1.register("ann@example.com")
 	room := e1.createRoom(u, "Lobby")
 	s := e1.dialChat(u, room.ID)
@@ -593,9 +588,9 @@ func TestChatHistoryAfterRestart(t *testing.T) {
 		seen = append(seen, fmt.Sprint(m["id"], m["message"]))
 	}
 	s.c.Close(websocket.StatusNormalClosure, "")
-	e1.stop()
+	e1.close()
 
-	e2 := envOnFile(t, path)
+	e2 := newTestEnvFull(t, path, Config{ChatRate: -1})
 	var hist []messageJSON
 	e2.do("GET", fmt.Sprintf("/api/chat/room/%d/messages/", room.ID), u.Access, nil).wantStatus(200).decode(&hist)
 	var got []string
@@ -607,13 +602,6 @@ func TestChatHistoryAfterRestart(t *testing.T) {
 	}
 }
 
-// envOnFile is a test server over the database at path, which outlives
-// it, stopped in the order main uses.
-func envOnFile(t *testing.T, path string) *testEnv {
-	t.Helper()
-	return envWith(t, path, Config{ChatRate: -1}, nil)
-}
-
 // smallBuffers gives every accepted connection a 16 KiB send buffer.
 type smallBuffers struct{ net.Listener }
 
@@ -623,41 +611,6 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 		err = c.(*net.TCPConn).SetWriteBuffer(16 << 10)
 	}
 	return c, err
-}
-
-// envWith is a test server over the database at path with cfg, its
-// listener wrapped by wrap when that is not nil.
-func envWith(t *testing.T, path string, cfg Config, wrap func(net.Listener) net.Listener) *testEnv {
-	t.Helper()
-	st, err := store.Open(context.Background(), path, store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	logs := new(lockedBuffer)
-	srv, err := NewServer(cfg, slog.New(slog.NewTextHandler(logs, nil)), st, testStatic)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	hs := httptest.NewUnstartedServer(srv)
-	if wrap != nil {
-		hs.Listener = wrap(hs.Listener)
-	}
-	hs.Start()
-	e := &testEnv{t: t, store: st, server: srv, http: hs, logs: logs}
-	t.Cleanup(e.stop)
-	return e
-}
-
-func (e *testEnv) stop() {
-	if e.http == nil {
-		return
-	}
-	e.http.Close()
-	e.server.Close()
-	if err := e.store.Close(); err != nil && !errors.Is(err, context.Canceled) {
-		e.t.Errorf("close store: %v", err)
-	}
-	e.http = nil
 }
 
 // A burst larger than one write batch reaches the socket whole and in

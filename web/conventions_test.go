@@ -25,7 +25,8 @@ func TestErrorShapesAndHeaders(t *testing.T) {
 		status                    int
 		want                      string
 	}{
-		{"unknown path", "GET", "/no/such/thing/", "", nil, "", 404, `{"detail":"Not found."}`},
+		{"unknown path", "GET", "/api/no/such/thing/", "", nil, "", 404, `{"detail":"Not found."}`},
+		{"unknown account path", "GET", "/user/nothing/", "", nil, "", 404, `{"detail":"Not found."}`},
 		{"wrong method", "DELETE", "/user/login/", "", nil, "", 405, `{"detail":"Method \"DELETE\" not allowed."}`},
 		{"wrong method without slash", "GET", "/user/registration", "", nil, "", 405, `{"detail":"Method \"GET\" not allowed."}`},
 		{"oversized body", "POST", "/user/registration/", "", big, "application/json", 413, `"detail":"Request body is too large."`},
@@ -88,7 +89,7 @@ func TestPanicBecomesGeneric500(t *testing.T) {
 		panic("secret internal state")
 	}))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/boom", nil))
 	if rec.Code != 500 || rec.Body.String() != "{\"detail\":\"A server error occurred.\"}\n" {
 		t.Fatalf("got %d %q, want a generic 500", rec.Code, rec.Body)
 	}
@@ -123,22 +124,6 @@ func TestHealthz(t *testing.T) {
 	e.do("GET", "/healthz", "", nil).wantStatus(http.StatusOK).wantBody(`"status":"ok"`)
 	e.store.Close()
 	e.do("GET", "/healthz", "", nil).wantStatus(http.StatusServiceUnavailable)
-}
-
-func TestStaticAssets(t *testing.T) {
-	e := newTestEnv(t)
-	url, err := e.server.assets.url("maru.css")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := e.do("GET", url, "", nil).wantStatus(http.StatusOK).wantBody("body{}")
-	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
-		t.Fatalf("hashed asset Cache-Control = %q, want immutable", cc)
-	}
-	e.do("GET", "/static/", "", nil).wantStatus(http.StatusNotFound)
-	if _, err := e.server.assets.url("missing.css"); err == nil {
-		t.Fatal("url of a missing asset gave no error")
-	}
 }
 
 // sessionCookie logs u in the way the login page does: a session in the

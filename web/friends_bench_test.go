@@ -5,14 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"maru/store"
 )
@@ -21,12 +16,8 @@ import (
 // (token check, query, JSON) over 100,000 users, one in ten private.
 func BenchmarkSearchFriendsHTTP(b *testing.B) {
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "app.db")
-	st, err := store.Open(ctx, path, store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	e := startEnv(b, envOptions{quiet: true})
+	st, path := e.store, e.path
 	// The users go straight into the file: registering 100,000 through the
 	// API would spend minutes hashing passwords nobody uses.
 	seed, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
@@ -54,12 +45,7 @@ func BenchmarkSearchFriendsHTTP(b *testing.B) {
 	if _, err := st.CreateUser(ctx, store.NewUser{Email: "me@example.com", Password: "correct horse battery"}); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := NewServer(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), st, testStatic)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	hs := e.http
 	res, err := http.Post(hs.URL+"/user/login/", "application/json",
 		strings.NewReader(`{"email":"me@example.com","password":"correct horse battery"}`))
 	if err != nil {

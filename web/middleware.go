@@ -108,7 +108,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			}
 			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			w.Header().Set("Connection", "close")
-			s.writeJSON(w, r, http.StatusInternalServerError, detail(msgServerError))
+			s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError)})
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -117,7 +117,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // Content-Security-Policy for pages: everything from our own origin, nothing
 // inline, and no framing. API responses get an even stricter one.
 const (
-	pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	pageCSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; " +
 		"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 	apiCSP = "default-src 'none'; frame-ancestors 'none'"
 )

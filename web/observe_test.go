@@ -126,14 +126,17 @@ func TestTrustedProxyThrottlesClientsApart(t *testing.T) {
 	}
 }
 
-func TestTrustedProxySchemeMakesHTTPSLinks(t *testing.T) {
+// Links never take the scheme or host of a request, not even from a
+// trusted proxy: without -base-url they are site-relative, so a client
+// resolves them against whatever address it used.
+func TestLinksAreRelativeBehindAProxy(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		proxies []netip.Prefix
 		want    string
 	}{
-		{"trusted", []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, "<https://"},
-		{"untrusted", nil, "<http://"},
+		{"trusted", []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, "</api/post/?"},
+		{"untrusted", nil, "</api/post/?"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newTestEnvWith(t, Config{TrustedProxies: c.proxies})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -288,4 +290,296 @@ func TestAPIDocsServed(t *testing.T) {
 		t.Fatal("/api/docs loads something from elsewhere")
 	}
 	page.wantBody(`<link rel="stylesheet" href="/static/apidocs.css?v=`)
+}
+
+// apiCase is one request of TestOpenAPIResponsesMatch.
+type apiCase struct {
+	op     string // the documented operation: "METHOD /path" as routes.go spells it
+	url    string // the URL requested; op's path when empty
+	token  string // a Bearer token; none when empty
+	body   any    // a JSON body, as testEnv.do takes it; nil sends none
+	ctype  string // a Content-Type other than JSON's for body
+	req    func() *http.Request
+	status int // the status the case must get
+}
+
+// apiCases is the scenario TestOpenAPIResponsesMatch runs, in order: later
+// cases may rely on what earlier ones did. Every documented operation needs
+// at least one case answered with success, and its main errors should have
+// one each.
+func apiCases(e *testEnv) []apiCase {
+	t := e.t
+	alice, bob, carol := e.register("alice@example.org"), e.register("bob@example.org"), e.register("carol@example.org")
+	erin, frank := e.register("erin@example.org"), e.register("frank@example.org")
+	e.makeAdmin(alice)
+	e.editProfile(carol, map[string]any{"is_private": true})
+	var cat, cat2 categoryJSON
+	e.do("POST", "/api/post/categories/create", alice.Access, map[string]string{"name": "News"}).wantStatus(http.StatusCreated).decode(&cat)
+	e.do("POST", "/api/post/categories/create", alice.Access, map[string]string{"name": "Events"}).wantStatus(http.StatusCreated).decode(&cat2)
+	post := e.writePost(alice, map[string]any{"title": "Hello", "content": "First post", "tags": []string{"intro"}, "category": cat.ID})
+	post2 := e.writePost(alice, map[string]any{"title": "Second", "content": "Gone soon"})
+	post3 := e.writePost(alice, map[string]any{"title": "Third", "content": "Gone soon too"})
+	room := e.createRoom(alice, "Lobby")
+	bigBody := `{"email": "` + strings.Repeat("a", 1<<20) + `"}`
+	upload := func() *http.Request {
+		ct, body := form(t, map[string]string{"status": "with a picture"}, "me.png", pngBytes(t, testImage(40, 30, true)))
+		req, _ := http.NewRequest("PATCH", e.http.URL+"/mysite/user/v1/profile/edit/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+alice.Access)
+		return req
+	}
+	byCookie := func() *http.Request {
+		req, _ := http.NewRequest("GET", e.http.URL+"/mysite/user/v1/profile/", nil)
+		req.AddCookie(e.sessionCookie(bob))
+		return req
+	}
+	postURL := func(p testPost, suffix string) string { return fmt.Sprintf("/api/post/detail/%d/%s", p.ID, suffix) }
+	roomURL := fmt.Sprintf("/api/chat/room/%d/", room.ID)
+	catURL := func(id int64) string { return fmt.Sprintf("/api/post/categories/%d", id) }
+	const pw = "correct horse battery"
+
+	cases := []apiCase{
+		// Accounts.
+		{op: "POST /user/registration/", body: map[string]string{"email": "dave@example.org", "password": pw, "nickname": "Dave"}, status: 201},
+		{op: "POST /user/registration/", body: map[string]string{"email": "DAVE@example.org", "password": pw}, status: 400},
+		{op: "POST /user/registration/", body: `{"email": `, status: 400},
+		{op: "POST /user/registration/", body: "email=x", ctype: "application/x-www-form-urlencoded", status: 415},
+		{op: "POST /user/registration/", body: bigBody, status: 413},
+		{op: "POST /user/login/", body: map[string]string{"email": "dave@example.org", "password": pw}, status: 200},
+		{op: "POST /user/login/", body: map[string]string{"email": "dave@example.org"}, status: 400},
+	}
+	for range 5 {
+		cases = append(cases, apiCase{op: "POST /user/login/", body: map[string]string{"email": "nobody@example.org", "password": "wrong password"}, status: 400})
+	}
+	cases = append(cases, []apiCase{
+		{op: "POST /user/login/", body: map[string]string{"email": "nobody@example.org", "password": "wrong password"}, status: 429},
+		{op: "POST /user/token/refresh/", body: map[string]string{"refresh": frank.Refresh}, status: 200},
+		{op: "POST /user/token/refresh/", body: map[string]string{"refresh": frank.Refresh}, status: 401},
+		{op: "POST /user/token/refresh/", body: map[string]string{"refresh": "not.a.token"}, status: 401},
+		{op: "POST /user/token/refresh/", body: map[string]string{}, status: 400},
+		{op: "POST /user/logout/", token: erin.Access, body: map[string]string{"refresh": erin.Refresh}, status: 200},
+		{op: "POST /user/logout/", status: 401},
+		{op: "POST /user/logout/", token: "not.a.token", status: 401},
+		// Profile.
+		{op: "GET /mysite/user/v1/profile/", token: bob.Access, status: 200},
+		{op: "GET /mysite/user/v1/profile/", req: byCookie, status: 200},
+		{op: "GET /mysite/user/v1/profile/", status: 401},
+		{op: "PATCH /mysite/user/v1/profile/edit/", req: upload, status: 200},
+		{op: "PATCH /mysite/user/v1/profile/edit/", token: bob.Access, body: map[string]any{"status": "busy", "contact_number": "+82 10-1234-5678"}, status: 200},
+		{op: "PATCH /mysite/user/v1/profile/edit/", token: bob.Access, body: map[string]any{"nickname": ""}, status: 400},
+		{op: "PUT /mysite/user/v1/profile/edit/", token: bob.Access, body: map[string]any{"nickname": "Bobby", "is_private": false, "profile_picture": nil}, status: 200},
+		{op: "PUT /mysite/user/v1/profile/edit/", token: bob.Access, body: map[string]any{"contact_number": "call me"}, status: 400},
+		// Friends.
+		{op: "POST /user/add-friend/", token: alice.Access, body: map[string]string{"email": bob.Email}, status: 201},
+		{op: "POST /user/add-friend/", token: bob.Access, body: map[string]string{"email": alice.Email}, status: 201},
+		{op: "POST /user/add-friend/", token: alice.Access, body: map[string]string{"email": bob.Email}, status: 400},
+		{op: "POST /user/add-friend/", token: alice.Access, body: map[string]string{"email": alice.Email}, status: 400},
+		{op: "POST /user/add-friend/", token: alice.Access, body: map[string]string{}, status: 400},
+		{op: "POST /user/add-friend/", token: alice.Access, body: map[string]string{"email": "nobody@example.org"}, status: 404},
+		{op: "POST /user/add-friend/", status: 401},
+		{op: "GET /user/friends/", token: alice.Access, status: 200},
+		{op: "GET /user/friends/", token: bob.Access, status: 200},
+		{op: "GET /user/friend-profile/{id}/", url: fmt.Sprintf("/user/friend-profile/%d/", alice.ID), token: bob.Access, status: 200},
+		{op: "GET /user/friend-profile/{id}/", url: fmt.Sprintf("/user/friend-profile/%d/", carol.ID), token: bob.Access, status: 403},
+		{op: "GET /user/friend-profile/{id}/", url: "/user/friend-profile/999999/", token: bob.Access, status: 404},
+		{op: "GET /user/search-friends/", url: "/user/search-friends/?keyword=example", token: bob.Access, status: 200},
+		{op: "GET /user/search-friends/", token: bob.Access, status: 400},
+		{op: "POST /user/delete-friend/", token: alice.Access, body: map[string]string{"email": bob.Email}, status: 200},
+		{op: "POST /user/delete-friend/", token: alice.Access, body: map[string]string{"email": bob.Email}, status: 400},
+		// Chat.
+		{op: "POST /api/chat/room/", token: bob.Access, body: map[string]string{"name": "Study group"}, status: 201},
+		{op: "POST /api/chat/room/", token: bob.Access, body: map[string]string{"name": ""}, status: 400},
+		{op: "POST /api/chat/room/", body: map[string]string{"name": "x"}, status: 401},
+		{op: "GET /api/chat/room/", token: bob.Access, status: 200},
+		{op: "GET /api/chat/room/{id}/", url: roomURL, token: bob.Access, status: 200},
+		{op: "GET /api/chat/room/{id}/", url: "/api/chat/room/999999/", token: bob.Access, status: 404},
+		{op: "POST /api/chat/room/{id}/", url: roomURL, token: bob.Access, status: 200},
+		{op: "POST /api/chat/message/", token: alice.Access, body: map[string]any{"type": "chat.message", "message": "Hello, World!", "room": room.ID}, status: 201},
+		{op: "POST /api/chat/message/", token: bob.Access, body: map[string]any{"message": "Hi", "room": strconv.FormatInt(room.ID, 10)}, status: 201},
+		{op: "POST /api/chat/message/", token: bob.Access, body: map[string]any{"message": "Hi", "room": 999999}, status: 400},
+		{op: "GET /api/chat/room/{id}/messages/", url: roomURL + "messages/?limit=10", token: bob.Access, status: 200},
+		{op: "GET /api/chat/room/{id}/messages/", url: roomURL + "messages/?before=x", token: bob.Access, status: 400},
+		{op: "GET /api/chat/room/{id}/messages/", url: "/api/chat/room/999999/messages/", token: bob.Access, status: 404},
+		// The board.
+		{op: "POST /api/post/write", token: bob.Access, body: map[string]any{"title": "Bob's", "content": "Text", "tags": []any{"a", map[string]string{"name": "b"}}, "category": strconv.FormatInt(cat.ID, 10)}, status: 201},
+		{op: "POST /api/post/write", token: bob.Access, body: map[string]any{"content": "No title"}, status: 400},
+		{op: "POST /api/post/write", body: map[string]any{"title": "x", "content": "y"}, status: 401},
+		{op: "GET /api/post/", url: "/api/post/?page_size=1&page=2", status: 200},
+		{op: "GET /api/post/", url: "/api/post/?page=0", status: 400},
+		{op: "POST /api/post/", body: map[string]any{"search": "hello", "page_size": "10"}, status: 200},
+		{op: "POST /api/post/", body: "[", status: 400},
+		{op: "GET /api/post/detail/{id}/", url: postURL(post, ""), status: 200},
+		{op: "GET /api/post/detail/{id}/", url: "/api/post/detail/999999/", status: 404},
+		{op: "GET /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: alice.Access, status: 200},
+		{op: "GET /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: bob.Access, status: 403},
+		{op: "GET /api/post/detail/{id}/edit/", url: "/api/post/detail/999999/edit/", token: alice.Access, status: 404},
+		{op: "POST /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: alice.Access, body: map[string]any{"title": "Hello again"}, status: 200},
+		{op: "PUT /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: alice.Access, body: map[string]any{"tags": []map[string]string{{"name": "intro"}, {"name": "news"}}}, status: 200},
+		{op: "PATCH /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: alice.Access, body: map[string]any{"category": nil}, status: 200},
+		{op: "PATCH /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: alice.Access, body: map[string]any{"title": ""}, status: 400},
+		{op: "PATCH /api/post/detail/{id}/edit/", url: postURL(post, "edit/"), token: bob.Access, body: map[string]any{"title": "Mine now"}, status: 403},
+		{op: "DELETE /api/post/detail/{id}/", url: postURL(post2, ""), token: alice.Access, status: 200},
+		{op: "DELETE /api/post/detail/{id}/", url: postURL(post, ""), token: bob.Access, status: 403},
+		{op: "DELETE /api/post/detail/{id}/", url: postURL(post2, ""), token: alice.Access, status: 404},
+		{op: "POST /api/post/detail/{id}/delete/", url: postURL(post3, "delete/"), token: alice.Access, status: 200},
+		{op: "POST /api/post/detail/{id}/delete/", url: postURL(post3, "delete/"), token: alice.Access, status: 404},
+		// Categories.
+		{op: "GET /api/post/categories", status: 200},
+		{op: "POST /api/post/categories", status: 200},
+		{op: "POST /api/post/categories/create", token: alice.Access, body: map[string]string{"name": "Clubs"}, status: 201},
+		{op: "POST /api/post/categories/create", token: alice.Access, body: map[string]string{"name": "news"}, status: 400},
+		{op: "POST /api/post/categories/create", token: bob.Access, body: map[string]string{"name": "Mine"}, status: 403},
+		{op: "PUT /api/post/categories/{id}", url: catURL(cat.ID), token: alice.Access, body: map[string]string{"name": "Notices"}, status: 200},
+		{op: "PATCH /api/post/categories/{id}", url: catURL(cat.ID), token: alice.Access, body: map[string]string{"name": "Announcements"}, status: 200},
+		{op: "PATCH /api/post/categories/{id}", url: catURL(cat.ID), token: alice.Access, body: map[string]string{"name": "Events"}, status: 400},
+		{op: "PATCH /api/post/categories/{id}", url: catURL(999999), token: alice.Access, body: map[string]string{"name": "X"}, status: 404},
+		{op: "PUT /api/post/categories/{id}", url: catURL(cat.ID), token: bob.Access, body: map[string]string{"name": "X"}, status: 403},
+		{op: "DELETE /api/post/categories/{id}", url: catURL(cat2.ID), token: alice.Access, status: 204},
+		{op: "DELETE /api/post/categories/{id}", url: catURL(cat2.ID), token: alice.Access, status: 404},
+		{op: "DELETE /api/post/categories/{id}", url: catURL(cat.ID), token: bob.Access, status: 403},
+		// Operations.
+		{op: "GET /healthz", status: 200},
+		{op: "GET /api/openapi.json", status: 200},
+	}...)
+	return cases
+}
+
+// opPath matches the URLs of an operation's path, with or without the
+// trailing slash, as handleBoth serves them.
+func opPath(path string) *regexp.Regexp {
+	p := regexp.QuoteMeta(strings.TrimSuffix(path, "/"))
+	p = regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(p, `[^/]+`)
+	return regexp.MustCompile(`^` + p + `/?$`)
+}
+
+func (c apiCase) send(e *testEnv) *response {
+	e.t.Helper()
+	if c.req != nil {
+		return e.send(c.req())
+	}
+	url := c.url
+	if url == "" {
+		_, url, _ = strings.Cut(c.op, " ")
+	}
+	method, _, _ := strings.Cut(c.op, " ")
+	if c.ctype == "" {
+		return e.do(method, url, c.token, c.body)
+	}
+	req, _ := http.NewRequest(method, e.http.URL+url, strings.NewReader(c.body.(string)))
+	req.Header.Set("Content-Type", c.ctype)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return e.send(req)
+}
+
+// TestOpenAPIResponsesMatch sends every route real requests, successes and
+// the main errors, and validates each answer against the document: its
+// status must be documented and its body must match the schema given for
+// that status. Request bodies the server accepted must match the
+// document's request schemas.
+func TestOpenAPIResponsesMatch(t *testing.T) {
+	e := newTestEnv(t)
+	sp := loadSpec(t)
+	answered := map[string]bool{}
+	for _, c := range apiCases(e) {
+		method, path, _ := strings.Cut(c.op, " ")
+		res := c.send(e)
+		if res.Status != c.status {
+			t.Fatalf("%s: status %d, want %d; body %s", res.req, res.Status, c.status, res.Body)
+		}
+		if u, _, _ := strings.Cut(strings.TrimPrefix(res.req, method+" "), "?"); !opPath(path).MatchString(u) {
+			t.Fatalf("case for %s requested %s", c.op, res.req)
+		}
+		sp.checkResponse(c.op, res)
+		if c.status >= 300 {
+			continue
+		}
+		answered[c.op] = true
+		if c.body != nil && c.ctype == "" && c.req == nil {
+			b, ok := c.body.(string)
+			if !ok {
+				j, _ := json.Marshal(c.body)
+				b = string(j)
+			}
+			sp.checkRequest(c.op, []byte(b))
+		}
+	}
+	answered[socketOp] = checkSocket(t, e, sp)
+	for _, op := range sp.operations() {
+		if !answered[op] {
+			t.Errorf("no case in apiCases answers %s with success", op)
+		}
+	}
+}
+
+const socketOp = "GET /ws/chat/{room_id}/chat/"
+
+// checkSocket validates the chat socket's refusals and, through two live
+// sockets, every kind of frame against the frames the document lists.
+func checkSocket(t *testing.T, e *testEnv, sp *apiSpec) bool {
+	t.Helper()
+	alice, bob := e.register("sockets-a@example.org"), e.register("sockets-b@example.org")
+	room := e.createRoom(alice, "Frames")
+	path := fmt.Sprintf("/ws/chat/%d/chat/", room.ID)
+	sp.checkResponse(socketOp, e.do("GET", path, "", nil).wantStatus(http.StatusUnauthorized))
+	sp.checkResponse(socketOp, e.do("GET", "/ws/chat/999999/chat/", alice.Access, nil).wantStatus(http.StatusNotFound))
+	req, _ := http.NewRequest("GET", e.http.URL+path, nil)
+	req.AddCookie(e.sessionCookie(alice))
+	req.Header.Set("Origin", "https://elsewhere.example")
+	sp.checkResponse(socketOp, e.send(req).wantStatus(http.StatusForbidden))
+
+	ctx, cancel := context.WithTimeout(context.Background(), frameWait)
+	defer cancel()
+	c, res, err := websocket.Dial(ctx, e.wsURL(path)+"?token="+alice.Access, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	sp.checkResponse(socketOp, &response{t: t, req: "GET " + path, Status: res.StatusCode, Header: res.Header})
+	a := &testSocket{t: t, c: c}
+
+	frames := sp.at("paths", "/ws/chat/{room_id}/chat/", "get", "x-websocket").(map[string]any)
+	seen := map[int]bool{}
+	// server checks that f matches exactly one of the server frames.
+	server := func(f string) {
+		t.Helper()
+		match := -1
+		for i := range frames["serverFrames"].([]any) {
+			v, _ := jsonschema.UnmarshalJSON(strings.NewReader(f))
+			if sp.schema(pointer("paths", "/ws/chat/{room_id}/chat/", "get", "x-websocket", "serverFrames", strconv.Itoa(i))).Validate(v) == nil {
+				if match >= 0 {
+					t.Fatalf("frame %s matches server frames %d and %d", f, match, i)
+				}
+				match = i
+			}
+		}
+		if match < 0 {
+			t.Fatalf("frame %s matches none of the documented server frames", f)
+		}
+		seen[match] = true
+	}
+	send := func(s *testSocket, f string) {
+		t.Helper()
+		sp.validate("client frame", pointer("paths", "/ws/chat/{room_id}/chat/", "get", "x-websocket", "clientFrames", "0"), []byte(f))
+		s.send([]byte(f))
+	}
+	server(a.next()) // chat.presence
+	server(a.next()) // chat.user.join, its own
+	b := e.dialChat(bob, room.ID)
+	server(b.next())
+	server(a.next()) // bob's chat.user.join
+	send(a, `{"type": "chat.message", "message": "Hello, World!"}`)
+	server(a.next())
+	server(b.next())
+	a.send([]byte(`{"type": "chat.message", "message": ""}`))
+	server(a.next()) // the error frame
+	b.c.Close(websocket.StatusNormalClosure, "")
+	server(a.next()) // chat.user.leave
+	for i := range frames["serverFrames"].([]any) {
+		if !seen[i] {
+			t.Errorf("server frame %d of the document was never sent", i)
+		}
+	}
+	return true
 }

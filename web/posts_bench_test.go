@@ -2,16 +2,13 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
 
-	"maru/store"
 	"maru/store/storetest"
 )
 
@@ -20,22 +17,9 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // boardServer serves the shared 100,000-post database, built once per run,
 // through the whole middleware chain, logging into io.Discard.
-func boardServer(b *testing.B) (*Server, *store.Store) {
+func boardServer(b *testing.B) *testEnv {
 	b.Helper()
-	benchPath := storetest.SharedBoard(b)
-	st, err := store.Open(context.Background(), benchPath, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := NewServer(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), st, testStatic)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		srv.Close()
-		st.Close()
-	})
-	return srv, st
+	return startEnv(b, envOptions{path: storetest.SharedBoard(b), quiet: true})
 }
 
 // getParallel requests url from parallel clients over keep-alive
@@ -66,9 +50,7 @@ func getParallel(b *testing.B, url string, wantLen int) {
 // handler that writes the same bytes from memory; the ratio of their
 // ns/op is what the list costs on top of HTTP itself.
 func BenchmarkListHTTP(b *testing.B) {
-	srv, _ := boardServer(b)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	hs := boardServer(b).http
 	res, err := http.Get(hs.URL + "/api/post/")
 	if err != nil {
 		b.Fatal(err)
@@ -98,7 +80,7 @@ func BenchmarkListHTTP(b *testing.B) {
 // BenchmarkPostDetailParallel views posts through the handler chain, each
 // view counting a hit, without the network in between.
 func BenchmarkPostDetailParallel(b *testing.B) {
-	srv, _ := boardServer(b)
+	srv := boardServer(b).server
 	b.RunParallel(func(pb *testing.PB) {
 		id := 1
 		for pb.Next() {
@@ -114,9 +96,7 @@ func BenchmarkPostDetailParallel(b *testing.B) {
 
 // BenchmarkPostDetailHTTP does the same over real HTTP.
 func BenchmarkPostDetailHTTP(b *testing.B) {
-	srv, _ := boardServer(b)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	hs := boardServer(b).http
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
 	b.SetParallelism(4)

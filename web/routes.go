@@ -68,6 +68,15 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("PATCH /api/post/categories/{id}", s.requireAdmin(s.handleRenameCategory))
 	api("DELETE /api/post/categories/{id}", s.requireAdmin(s.handleDeleteCategory))
 
+	// Pages. Each answers HTML, errors included (see isPageRequest).
+	app.HandleFunc("GET /{$}", s.handleBoard)
+	app.HandleFunc("GET /login", s.handleLoginPage)
+	app.HandleFunc("POST /login", s.handleLoginSubmit)
+	app.HandleFunc("GET /register", s.handleRegisterPage)
+	app.HandleFunc("POST /register", s.handleRegisterSubmit)
+	app.HandleFunc("POST /logout", s.handleLogoutPage)
+	app.HandleFunc("POST /lang", s.handleLanguage)
+
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
 	publicAPI("GET /healthz", s.handleHealth)
@@ -89,7 +98,8 @@ func handleBoth(mux *http.ServeMux, pattern string, h http.Handler) {
 }
 
 // matchOrRefuse serves matched routes from mux and answers the rest itself:
-// with DRF's JSON bodies for 404 and 405 instead of net/http's plain text.
+// with the error page or DRF's JSON bodies for 404 and 405 instead of
+// net/http's plain text.
 func (s *Server) matchOrRefuse(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
@@ -103,9 +113,9 @@ func (s *Server) matchOrRefuse(mux *http.ServeMux) http.Handler {
 		switch probe.status {
 		case http.StatusMethodNotAllowed:
 			w.Header()["Allow"] = probe.header["Allow"]
-			s.writeJSON(w, r, http.StatusMethodNotAllowed, detail(`Method "`+r.Method+`" not allowed.`))
+			s.writeProblem(w, r, problem{status: http.StatusMethodNotAllowed, body: detail(`Method "` + r.Method + `" not allowed.`)})
 		case http.StatusNotFound:
-			s.writeJSON(w, r, http.StatusNotFound, detail(msgNotFound))
+			s.writeError(w, r, errNotFound)
 		default: // a redirect to the cleaned path
 			for k, v := range probe.header {
 				w.Header()[k] = v

@@ -23,7 +23,7 @@ import (
 type Config struct {
 	// BaseURL is the public URL, such as https://club.example.org. It makes
 	// absolute links and, when https, secure cookies. Empty means links are
-	// built from each request's Host.
+	// relative paths (never built from a request's Host).
 	BaseURL string
 	// Version is reported by /healthz.
 	Version string
@@ -119,8 +119,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *store.Store
-	static   fs.FS
 	assets   *assets
+	pages    templates
 	sessions *scs.SessionManager
 	tokens   *tokenAuthority
 	logins   *loginThrottle
@@ -163,6 +163,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
 	apiDocs, err := renderAPIDocs(as)
 	if err != nil {
 		return nil, err
@@ -180,8 +184,8 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		cfg:        cfg,
 		log:        logger,
 		store:      st,
-		static:     static,
 		assets:     as,
+		pages:      pages,
 		sessions:   sm,
 		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
 		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
@@ -203,7 +207,10 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		}
 	})
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.serverError(w, r, err) }
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("browser session", "path", r.URL.Path, "err", err)
+		s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError), msgKey: "error.session"})
+	}
 
 	cop := http.NewCrossOriginProtection()
 	if base != nil {
@@ -212,7 +219,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeJSON(w, r, http.StatusForbidden, detail("CSRF Failed: cross-origin request refused."))
+		s.writeProblem(w, r, problem{status: http.StatusForbidden, body: detail("CSRF Failed: cross-origin request refused."), msgKey: "error.crossorigin"})
 	}))
 	s.handler = s.routes(cop)
 	return s, nil
@@ -221,14 +228,11 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 // ServeHTTP makes *Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// absURL turns a site path into an absolute URL: under BaseURL when it is
-// set, else under the scheme and host the request came in on.
-func (s *Server) absURL(r *http.Request, path string) string {
-	if s.cfg.BaseURL != "" {
-		return s.cfg.BaseURL + path
-	}
-	return requestScheme(r) + "://" + r.Host + path
-}
+// absURL turns a site path into a URL for a client: absolute under BaseURL
+// when it is set, else the path alone. The request's Host is never used: a
+// URL built for one request may reach other users (a chat frame, a cached
+// answer), and a Host is whatever that one client chose to send.
+func (s *Server) absURL(path string) string { return s.cfg.BaseURL + path }
 
 // Close releases what the server holds beyond its HTTP requests: it closes
 // every chat socket with 1001 (going away), after writing out the frames

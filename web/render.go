@@ -1,0 +1,376 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"maru/store"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// pageData is what every page template gets: who is looking, in which
+// language, the one-time notice, and the page's own data.
+type pageData struct {
+	Lang  string
+	Title string // already in Lang
+	User  *store.User
+	Flash string // already in Lang; shown once
+	Path  string // this page's path and query, for next= links and the language switch
+	Now   time.Time
+	Form  *pageForm
+	Data  any
+
+	s *Server
+}
+
+// T is the catalog entry key in the page's language, its %-verbs filled by args.
+func (p *pageData) T(key string, args ...any) string { return translate(p.Lang, key, args...) }
+
+// Asset is the content-hashed URL of a static file.
+func (p *pageData) Asset(name string) (string, error) { return p.s.assets.url(name) }
+
+// Time shows t as a relative time ("3 minutes ago") with the exact time on
+// hover; static/app.js keeps it current and shows the exact time in the
+// reader's own time zone.
+func (p *pageData) Time(t time.Time) template.HTML {
+	iso := t.UTC().Format(time.RFC3339)
+	exact := t.UTC().Format("2006-01-02 15:04 UTC")
+	return template.HTML(`<time datetime="` + iso + `" title="` + exact + `">` +
+		template.HTMLEscapeString(ago(p.Lang, t, p.Now)) + `</time>`)
+}
+
+// IsAdmin reports whether the viewer is an admin.
+func (p *pageData) IsAdmin() bool { return p.User != nil && p.User.IsAdmin }
+
+// pageForm carries what a person typed into a form, and what was wrong with
+// it, so that a refused form comes back as they left it.
+type pageForm struct {
+	values url.Values
+	errors map[string][]string
+	lang   string
+}
+
+func newForm(r *http.Request, lang string) *pageForm {
+	return &pageForm{values: r.PostForm, lang: lang}
+}
+
+// Value is the submitted value of field.
+func (f *pageForm) Value(field string) string {
+	if f == nil {
+		return ""
+	}
+	return f.values.Get(field)
+}
+
+// Set sets the value a form shows for field, e.g. from the stored record.
+func (f *pageForm) Set(field, value string) {
+	if f.values == nil {
+		f.values = url.Values{}
+	}
+	f.values.Set(field, value)
+}
+
+// Errors are the messages for field, in the page's language where the
+// catalog knows them.
+func (f *pageForm) Errors(field string) []string {
+	if f == nil {
+		return nil
+	}
+	msgs := f.errors[field]
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = translateMessage(f.lang, m)
+	}
+	return out
+}
+
+// Invalid reports whether the form was refused.
+func (f *pageForm) Invalid() bool { return f != nil && len(f.errors) > 0 }
+
+// fail records err on the form when it is a validation error and reports
+// whether it was; anything else is for the error page.
+func (f *pageForm) fail(err error) bool {
+	p, ok := problemOf(err)
+	if !ok || p.status != http.StatusBadRequest || p.fields == nil {
+		return false
+	}
+	f.errors = p.fields
+	return true
+}
+
+// templates holds every page, each parsed with the layout and partials
+// once at start-up: a broken template fails the start, not a request.
+type templates map[string]*template.Template
+
+func parseTemplates() (templates, error) {
+	funcs := template.FuncMap{
+		"add":        func(a, b int) int { return a + b },
+		"pictureURL": picturePath,
+		"initial":    initial,
+	}
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	pages, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	ts := templates{}
+	for _, file := range pages {
+		name := strings.TrimSuffix(path.Base(file), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		src, err := fs.ReadFile(templateFiles, file)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Contains(src, []byte(`{{define "main"}}`)) {
+			continue // a template of its own, not a page of the site
+		}
+		t, err := template.Must(base.Clone()).New(name).Parse(string(src))
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		if t.Lookup("main") == nil || t.Lookup("title") == nil {
+			return nil, fmt.Errorf("templates: %s defines no \"title\" or \"main\"", file)
+		}
+		ts[name] = t
+	}
+	return ts, nil
+}
+
+// newPage starts the data of a page for r.
+func (s *Server) newPage(r *http.Request, titleKey string, data any) *pageData {
+	lang := pageLang(r)
+	p := &pageData{
+		Lang: lang,
+		User: currentUser(r),
+		Path: r.URL.RequestURI(),
+		Now:  s.store.Now(),
+		Data: data,
+		s:    s,
+	}
+	p.Title = p.T(titleKey)
+	return p
+}
+
+// The headers of every page: its own CSP, which lets our scripts and
+// styles in and nothing else, and no caching of what is someone's view.
+var (
+	hdrHTML      = []string{"text/html; charset=utf-8"}
+	hdrPageCSP   = []string{pageCSP}
+	hdrNoStore   = []string{"no-store"}
+	hdrVaryCooky = []string{"Cookie, Accept-Language"}
+)
+
+// render executes page name into a buffer and only then writes status and
+// body, so a template error becomes a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *pageData) {
+	t, ok := s.pages[name]
+	if !ok {
+		s.serverError(w, r, fmt.Errorf("no page template %q", name))
+		return
+	}
+	if p.Flash == "" && s.sessions != nil && r.Header.Get("Authorization") == "" {
+		if key := s.sessions.PopString(r.Context(), sessionFlashKey); key != "" {
+			p.Flash = p.T(key)
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		if name == "error" {
+			// The error page itself failed: fall back to plain text.
+			s.log.Error("render error page", "err", err)
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		s.serverError(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = hdrHTML
+	h["Content-Security-Policy"] = hdrPageCSP
+	h["Cache-Control"] = hdrNoStore
+	h["Vary"] = hdrVaryCooky
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Status  int
+	Message string
+	Fields  []string
+}
+
+// renderError answers a page route's failure with the error page, in the
+// site's look and the reader's language.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, pr problem) {
+	key := pr.msgKey
+	if key == "" {
+		key = "error." + strconv.Itoa(pr.status)
+		if _, ok := catalog[key]; !ok {
+			key = "error.other"
+		}
+	}
+	p := s.newPage(r, "error.title."+strconv.Itoa(pr.status), nil)
+	if _, ok := catalog["error.title."+strconv.Itoa(pr.status)]; !ok {
+		p.Title = http.StatusText(pr.status)
+	}
+	ep := &errorPage{Status: pr.status, Message: p.T(key)}
+	for _, msgs := range pr.fields {
+		for _, m := range msgs {
+			ep.Fields = append(ep.Fields, translateMessage(p.Lang, m))
+		}
+	}
+	p.Data = ep
+	p.Flash = "-" // an error page never eats the notice meant for the next page
+	s.render(w, r, pr.status, "error", p)
+}
+
+const sessionFlashKey = "flash"
+
+// flash leaves the notice key for the next page the browser shows: the
+// POST/redirect/GET pattern's "Saved".
+func (s *Server) flash(r *http.Request, key string) {
+	s.sessions.Put(r.Context(), sessionFlashKey, key)
+}
+
+// redirect sends the browser on to path with 303 See Other, which turns
+// the form's POST into a GET.
+func redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// localPath returns next when it is a path on this site, and fallback
+// otherwise: a login link's ?next= must never send anyone elsewhere
+// ("//evil.example", "https://...", "/\\evil" are all refused).
+func localPath(next, fallback string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
+	}
+	return next
+}
+
+// requirePageUser lets only logged-in people through to a page; the rest
+// are sent to the login page, which brings them back afterwards.
+func (s *Server) requirePageUser(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if currentUser(r) == nil {
+			redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// requirePageAdmin lets only admins through; others get the 403 page.
+func (s *Server) requirePageAdmin(next http.HandlerFunc) http.HandlerFunc {
+	return s.requirePageUser(func(w http.ResponseWriter, r *http.Request) {
+		if !isAdmin(currentUser(r)) {
+			s.writeError(w, r, errForbidden)
+			return
+		}
+		next(w, r)
+	})
+}
+
+// parseForm reads a urlencoded form under the JSON body cap; a multipart
+// one (with a file) under the upload cap.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
+	bodyDeadline(w, s.cfg.BodyTimeout)
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return formReadError(err)
+		}
+		return nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBytes)
+	if err := r.ParseForm(); err != nil {
+		return formReadError(err)
+	}
+	return nil
+}
+
+func formReadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return mbe
+	}
+	if errors.Is(err, multipart.ErrMessageTooLarge) || strings.Contains(err.Error(), "too large") {
+		return &http.MaxBytesError{}
+	}
+	return errDetail(http.StatusBadRequest, "Could not read the form.")
+}
+
+// initial is the first letter of a name, for the avatar of someone without
+// a picture.
+func initial(name string) string {
+	for _, r := range name {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
+}
+
+// pager is the data of the page-number navigation: 1 … 4 5 [6] 7 8 … 20.
+type pager struct {
+	Page, Last int
+	path       string
+	query      url.Values
+}
+
+func newPager(path string, query url.Values, page, size, total int) *pager {
+	last := max(1, (total+size-1)/size)
+	return &pager{Page: page, Last: last, path: path, query: query}
+}
+
+// URL is the address of page n with the same filters.
+func (p *pager) URL(n int) string {
+	q := url.Values{}
+	for k, v := range p.query {
+		if k != "page" && len(v) > 0 && v[0] != "" {
+			q[k] = v
+		}
+	}
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return p.path
+	}
+	return p.path + "?" + q.Encode()
+}
+
+// Numbers are the page numbers to show, 0 standing for a gap.
+func (p *pager) Numbers() []int {
+	var out []int
+	for n := 1; n <= p.Last; n++ {
+		if n == 1 || n == p.Last || (n >= p.Page-2 && n <= p.Page+2) {
+			out = append(out, n)
+		} else if len(out) > 0 && out[len(out)-1] != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
+}
