@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,6 +62,7 @@ type config struct {
 	bcryptCost   int
 	proxies      []netip.Prefix
 	metricsAddr  string
+	corsOrigins  []string
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -113,7 +115,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
 	str(&c.metricsAddr, "metrics-addr", "APP_METRICS_ADDR", "", "address of a separate listener for /metrics (Prometheus); empty: no metrics")
-	var proxies string
+	var proxies, origins string
+	str(&origins, "cors-origins", "APP_CORS_ORIGINS", "", "origins of web front ends that may use the API with tokens (https://app.example.org), comma-separated")
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
@@ -126,6 +129,11 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-chat-rate: %q is not a number ≥ 0", rate)
 	}
 	c.chatRate = r
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.corsOrigins = append(c.corsOrigins, o)
+		}
+	}
 	if c.proxies, err = web.ParseCIDRs(proxies); err != nil {
 		return nil, fs, fmt.Errorf("-trusted-proxies: %w", err)
 	}
@@ -280,6 +288,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
 		Metrics:        c.metricsAddr != "",
+		CORSOrigins:    c.corsOrigins,
 	}, logger, st, staticFS())
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ type reqInfo struct {
 	scheme string // http or https, as the client sees it
 	id     string // the request id, also sent as X-Request-Id
 	route  string // the application route's pattern, for the metrics
+	cors   bool   // from a CORS origin: cookies dropped, tokens only
 }
 
 type ctxKey int
@@ -154,11 +155,12 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 // guardCrossOrigin refuses unsafe cross-origin browser requests, which is
 // what protects cookie-authenticated requests from CSRF. A request that
 // carries its own Authorization header holds no ambient credential, so
-// there is nothing to forge and it passes.
+// there is nothing to forge and it passes; so does a request from a CORS
+// origin, whose cookies cors (cors.go) has dropped.
 func guardCrossOrigin(cop *http.CrossOriginProtection, next http.Handler) http.Handler {
 	guarded := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" {
+		if r.Header.Get("Authorization") != "" || info(r).cors {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -7,7 +7,7 @@ import (
 
 // routes lists every route of maru in one place and wraps them in the
 // middleware chain, outermost first: recover, log, client address and
-// request id (observe.go), metrics, security headers, then
+// request id (observe.go), metrics, security headers, CORS, then
 // (except for static files, pictures and health) cross-origin protection,
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
@@ -84,7 +84,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(public)))))
+	return s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(s.cors(public))))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:

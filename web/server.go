@@ -66,6 +66,9 @@ type Config struct {
 	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
 	// the peer is the client, whatever the headers say.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the origins (https://app.example.org) of web front
+	// ends that may call the API from a browser, with tokens. Empty: none.
+	CORSOrigins []string
 	// Metrics turns on the counting that MetricsHandler serves. Off, no
 	// request pays for it.
 	Metrics bool
@@ -128,9 +131,10 @@ type Server struct {
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
 
-	proxies    trustedProxies
-	requestIDs *requestIDs
-	metrics    *serverMetrics // nil when Config.Metrics is off
+	proxies     trustedProxies
+	requestIDs  *requestIDs
+	metrics     *serverMetrics // nil when Config.Metrics is off
+	corsOrigins map[string]bool
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
 	// registers them, which the OpenAPI document must describe; apiDocs is
@@ -196,6 +200,9 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		apiDocs:    apiDocs,
 	}
 	s.publish = s.hub
+	if s.corsOrigins, err = corsOrigins(cfg.CORSOrigins); err != nil {
+		return nil, err
+	}
 	if cfg.Metrics {
 		s.metrics = newServerMetrics(s)
 	}
