@@ -322,7 +322,7 @@ func apiCases(e *testEnv) []apiCase {
 	room := e.createRoom(alice, "Lobby")
 	bigBody := `{"email": "` + strings.Repeat("a", 1<<20) + `"}`
 	upload := func() *http.Request {
-		ct, body := form(t, map[string]string{"status": "with a picture"}, "me.png", pngBytes(t, testImage(40, 30, true)))
+		ct, body := multipartBody(t, map[string]string{"status": "with a picture"}, "me.png", pngBytes(t, testImage(40, 30, true)))
 		req, _ := http.NewRequest("PATCH", e.http.URL+"/mysite/user/v1/profile/edit/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("Authorization", "Bearer "+alice.Access)

@@ -91,7 +91,7 @@ func testImage(w, h int, opaque bool) *image.RGBA {
 	return img
 }
 
-func pngBytes(t *testing.T, img image.Image) []byte {
+func pngBytes(t testing.TB, img image.Image) []byte {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)
