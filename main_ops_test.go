@@ -10,13 +10,19 @@ import (
 )
 
 func TestOperationsFlags(t *testing.T) {
-	env := map[string]string{"APP_TRUSTED_PROXIES": "10.0.0.0/8,192.168.1.1"}
+	env := map[string]string{"APP_TRUSTED_PROXIES": "10.0.0.0/8,192.168.1.1", "APP_CORS_ORIGINS": "https://a.example.org, http://localhost:5173", "APP_METRICS_ADDR": "127.0.0.1:9100"}
 	c, _, err := parseFlags("serve", nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(c.proxies); got != "[10.0.0.0/8 192.168.1.1/32]" {
 		t.Errorf("trusted proxies from the environment: %s", got)
+	}
+	if got := fmt.Sprint(c.corsOrigins); got != "[https://a.example.org http://localhost:5173]" {
+		t.Errorf("CORS origins from the environment: %s", got)
+	}
+	if c.metricsAddr != "127.0.0.1:9100" {
+		t.Errorf("metrics address from the environment: %q", c.metricsAddr)
 	}
 	c, _, err = parseFlags("serve", []string{"-trusted-proxies", "fd00::/8"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil || fmt.Sprint(c.proxies) != "[fd00::/8]" {
