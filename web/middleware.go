@@ -135,7 +135,8 @@ var (
 )
 
 // secureHeaders sets the headers every response carries, errors included.
-// Page handlers replace the CSP with pageCSP. Behind an https BaseURL,
+// Page handlers replace the CSP with pageCSP. Behind an https BaseURL, or
+// to a request that came over https (directly or through a trusted proxy),
 // browsers are also told to use https alone from then on.
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
 	hsts := s.base != nil && s.base.Scheme == "https"
@@ -145,7 +146,7 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 		h["Referrer-Policy"] = hdrReferrer
 		h["X-Frame-Options"] = hdrFrame
 		h["Content-Security-Policy"] = hdrAPICSP
-		if hsts {
+		if hsts || requestScheme(r) == "https" {
 			h["Strict-Transport-Security"] = hdrHSTS
 		}
 		next.ServeHTTP(w, r)
