@@ -84,8 +84,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
-	if p.status == http.StatusTooManyRequests {
-		s.metrics.throttled(p.limit)
+	if p.status == http.StatusTooManyRequests && s.metrics != nil {
+		limit := p.limit
+		if limit == "" { // a per-route limit: the route names it
+			limit = routeLabel(info(r).route, r.Pattern)
+		}
+		s.metrics.throttled(limit)
 	}
 	for k, vs := range p.header {
 		w.Header()[k] = vs

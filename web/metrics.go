@@ -75,9 +75,6 @@ func (m *serverMetrics) throttled(limit string) {
 	if m == nil {
 		return
 	}
-	if limit == "" {
-		limit = "other"
-	}
 	m.mu.RLock()
 	c := m.throttles[limit]
 	m.mu.RUnlock()

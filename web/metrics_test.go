@@ -28,7 +28,7 @@ func TestMetricsAreOffByDefault(t *testing.T) {
 }
 
 func TestMetricsCountRoutesStatusesAndLimits(t *testing.T) {
-	e := newTestEnvWith(t, Config{Metrics: true, LoginFailures: 1})
+	e := newTestEnvWith(t, Config{Metrics: true, LoginFailures: 1, PostRate: 3}) // one post, then 429
 	u := e.register("a@example.com")
 	room := e.createRoom(u, "lobby")
 	sock := e.dialChat(u, room.ID)
@@ -43,6 +43,9 @@ func TestMetricsCountRoutesStatusesAndLimits(t *testing.T) {
 	for range 2 { // the second is refused by the login limit
 		e.do("POST", "/user/login/", "", map[string]string{"email": u.Email, "password": "wrong password"})
 	}
+	for _, want := range []int{http.StatusCreated, http.StatusTooManyRequests} {
+		e.do("POST", "/api/post/write", u.Access, map[string]any{"title": "t", "content": "c"}).wantStatus(want)
+	}
 	code, body := e.scrape()
 	if code != http.StatusOK {
 		t.Fatalf("metrics: status %d", code)
@@ -56,6 +59,7 @@ func TestMetricsCountRoutesStatusesAndLimits(t *testing.T) {
 		`maru_http_request_duration_seconds_bucket{route="GET /api/post",le="+Inf"} 2`,
 		`maru_http_request_duration_seconds_count{route="GET /api/post/detail/{id}"} 3`,
 		`maru_throttled_total{limit="login"} 1`,
+		`maru_throttled_total{limit="POST /api/post/write"} 1`,
 		`maru_chat_sockets 1`,
 		`maru_chat_frames_delivered_total `,
 		`maru_chat_frames_dropped_total 0`,
