@@ -52,7 +52,8 @@ func startApp(t *testing.T, dir string, extra ...string) (string, context.Cancel
 	}()
 	wait := sync.OnceValue(func() error { return <-done })
 	addrRe := regexp.MustCompile(`msg=serving addr=(\S+)`)
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: on a loaded machine under the race detector a start takes seconds.
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := addrRe.FindStringSubmatch(logs.String()); m != nil {
 			t.Cleanup(func() {
