@@ -100,7 +100,8 @@ func TestHealthzTurnsFailingWhileHitFlushFails(t *testing.T) {
 
 	// A trigger on the same file makes every hit update fail, as a full
 	// or broken disk would.
-	db, err := sql.Open("sqlite", "file:"+path)
+	// busy_timeout: the server's writer and checkpointer share the file.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)")
 	if err != nil {
 		t.Fatal(err)
 	}
