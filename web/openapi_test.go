@@ -320,6 +320,10 @@ func apiCases(e *testEnv) []apiCase {
 	post2 := e.writePost(alice, map[string]any{"title": "Second", "content": "Gone soon"})
 	post3 := e.writePost(alice, map[string]any{"title": "Third", "content": "Gone soon too"})
 	room := e.createRoom(alice, "Lobby")
+	invite, err := e.store.CreateInvite(context.Background(), alice.ID, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bigBody := `{"email": "` + strings.Repeat("a", 1<<20) + `"}`
 	upload := func() *http.Request {
 		ct, body := multipartBody(t, map[string]string{"status": "with a picture"}, "me.png", pngBytes(t, testImage(40, 30, true)))
@@ -439,6 +443,20 @@ func apiCases(e *testEnv) []apiCase {
 		{op: "DELETE /api/post/categories/{id}", url: catURL(cat2.ID), token: alice.Access, status: 204},
 		{op: "DELETE /api/post/categories/{id}", url: catURL(cat2.ID), token: alice.Access, status: 404},
 		{op: "DELETE /api/post/categories/{id}", url: catURL(cat.ID), token: bob.Access, status: 403},
+		// The account's life, and the admin's tools.
+		{op: "POST /user/password/change/", token: erin.Access, body: map[string]string{"old_password": "wrong one", "new_password": "a new password"}, status: 400},
+		{op: "POST /user/password/change/", token: erin.Access, body: map[string]string{"old_password": testPassword, "new_password": "a new password"}, status: 200},
+		{op: "GET /mysite/user/v1/export/", token: alice.Access, status: 200},
+		{op: "GET /api/admin/invites/", token: bob.Access, status: 403},
+		{op: "POST /api/admin/invites/", token: alice.Access, body: map[string]int{"max_uses": 0}, status: 400},
+		{op: "POST /api/admin/invites/", token: alice.Access, body: map[string]int{"max_uses": 2, "expires_in_days": 3}, status: 201},
+		{op: "GET /api/admin/invites/", token: alice.Access, status: 200},
+		{op: "DELETE /api/admin/invites/{id}/", url: fmt.Sprintf("/api/admin/invites/%d/", invite.ID), token: alice.Access, status: 204},
+		{op: "DELETE /api/admin/invites/{id}/", url: fmt.Sprintf("/api/admin/invites/%d/", invite.ID), token: alice.Access, status: 404},
+		{op: "POST /api/admin/users/{id}/reset-link/", url: fmt.Sprintf("/api/admin/users/%d/reset-link/", bob.ID), token: alice.Access, status: 201},
+		{op: "POST /api/admin/users/{id}/reset-link/", url: "/api/admin/users/999999/reset-link/", token: alice.Access, status: 404},
+		{op: "POST /user/delete/", token: frank.Access, body: map[string]string{"password": "wrong one"}, status: 400},
+		{op: "POST /user/delete/", token: frank.Access, body: map[string]string{"password": testPassword}, status: 204},
 		// Operations.
 		{op: "GET /healthz", status: 200},
 		{op: "GET /api/openapi.json", status: 200},

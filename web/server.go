@@ -48,6 +48,9 @@ type Config struct {
 	// five times as many, may have within LoginWindow before it gets 429.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// Signup is who may register: SignupOpen (the default), SignupInvite
+	// or SignupClosed.
+	Signup string
 	// ChatMaxLen is the longest chat message, in characters (default 2000).
 	ChatMaxLen int
 	// ChatRate is how many messages per second one socket may send, with
@@ -131,6 +134,9 @@ func (c Config) withDefaults() Config {
 	}
 	dur(&c.ChatWriteTimeout, 10*time.Second)
 	dur(&c.ChatPingInterval, 30*time.Second)
+	if c.Signup == "" {
+		c.Signup = SignupOpen
+	}
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -183,6 +189,9 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 			return nil, fmt.Errorf("base URL %q: want http(s)://host[:port]", cfg.BaseURL)
 		}
 		base = u
+	}
+	if err := checkSignupMode(cfg.Signup); err != nil {
+		return nil, err
 	}
 	secret, err := st.Secret(context.Background(), "jwt_secret", 32)
 	if err != nil {
