@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -168,10 +169,12 @@ type Server struct {
 	sockets                            *socketRegistry
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
-	// registers them, which the OpenAPI document must describe; apiDocs is
-	// the reference page rendered from that document.
+	// registers them, which the OpenAPI document must describe; apiDocs
+	// builds, once, what the reference page shows of that document.
 	apiRoutes []string
-	apiDocs   []byte
+	apiDocs   func() (*docsPage, error)
+
+	started time.Time // when NewServer ran: the admin page's uptime
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -205,10 +208,6 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	if err != nil {
 		return nil, err
 	}
-	apiDocs, err := renderAPIDocs(as)
-	if err != nil {
-		return nil, err
-	}
 
 	sm := scs.New()
 	sm.Store = st.Sessions()
@@ -230,8 +229,9 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
+		started:    time.Now(),
 		hub:        chat.NewHub(cfg.ChatQueue),
-		apiDocs:    apiDocs,
+		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
 	s.publish = s.hub
 	if s.corsOrigins, err = corsOrigins(cfg.CORSOrigins); err != nil {
