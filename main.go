@@ -241,22 +241,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return serve(ctx, c, stdout, stderr)
 }
 
-// openExisting opens the database of c, refusing to create one: the
-// maintenance commands act on a server's data, never on an empty new file.
+// openExisting opens the database of c for a maintenance command: it
+// refuses to create one (they act on a server's data, never on an empty
+// new file) and, since a server may be running on it, to migrate one whose
+// schema is not exactly this binary's.
 func openExisting(ctx context.Context, c *config) (*store.Store, error) {
 	if _, err := os.Stat(c.dbPath()); err != nil {
 		return nil, fmt.Errorf("no database at %s (see -data): %w", c.dbPath(), err)
 	}
-	return store.Open(ctx, c.dbPath(), store.Options{BcryptCost: c.bcryptCost})
+	return store.Open(ctx, c.dbPath(), store.Options{BcryptCost: c.bcryptCost, NoMigrate: true})
 }
 
+// backup copies the database of c to dst, reading it only.
 func backup(ctx context.Context, c *config, dst string, stdout io.Writer) error {
-	st, err := openExisting(ctx, c)
-	if err != nil {
-		return err
+	if _, err := os.Stat(c.dbPath()); err != nil {
+		return fmt.Errorf("no database at %s (see -data): %w", c.dbPath(), err)
 	}
-	defer st.Close()
-	if err := st.Backup(ctx, dst); err != nil {
+	if err := store.Backup(ctx, c.dbPath(), dst); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "backup written to", dst)

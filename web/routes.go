@@ -109,7 +109,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	handleBoth(app, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 
 	public.Handle("GET /static/", s.assets.handler())
-	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
+	public.HandleFunc("GET /media/pictures/{key}", s.handlePicture)
 	publicAPI("GET /healthz", s.handleHealth)
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
