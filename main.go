@@ -67,6 +67,7 @@ type config struct {
 	shutdownWait time.Duration
 	bcryptCost   int
 	generate     bool // set-password: make one up
+	signup       string
 	proxies      []netip.Prefix
 	metricsAddr  string
 	corsOrigins  []string
@@ -125,6 +126,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
 	fs.BoolVar(&c.generate, "generate", false, "set-password: make up a password and print it, instead of reading one")
+	str(&c.signup, "signup", "APP_SIGNUP", "open", "who may register: open, invite (with a code from an admin) or closed")
 	str(&c.metricsAddr, "metrics-addr", "APP_METRICS_ADDR", "", "address of a separate listener for /metrics (Prometheus); empty: no metrics")
 	var proxies, origins string
 	str(&origins, "cors-origins", "APP_CORS_ORIGINS", "", "origins of web front ends that may use the API with tokens (https://app.example.org), comma-separated")
@@ -370,6 +372,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
+		Signup:         c.signup,
 		Metrics:        c.metricsAddr != "",
 		CORSOrigins:    c.corsOrigins,
 	}, logger, st, staticFS())
