@@ -81,6 +81,13 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 
 	// Pages. Each answers HTML, errors included (see isPageRequest).
 	app.HandleFunc("GET /{$}", s.handleBoard)
+	app.HandleFunc("GET /posts/{id}", s.handlePostPage)
+	app.HandleFunc("GET /posts/new", s.requirePageUser(s.handleNewPostPage))
+	app.HandleFunc("POST /posts/new", s.requirePageUser(s.handleNewPostSubmit))
+	app.HandleFunc("GET /posts/{id}/edit", s.requirePageUser(s.handleEditPostPage))
+	app.HandleFunc("POST /posts/{id}/edit", s.requirePageUser(s.handleEditPostSubmit))
+	app.HandleFunc("GET /posts/{id}/delete", s.requirePageUser(s.handleDeletePostPage))
+	app.HandleFunc("POST /posts/{id}/delete", s.requirePageUser(s.handleDeletePostSubmit))
 	app.HandleFunc("GET /login", s.handleLoginPage)
 	app.HandleFunc("POST /login", s.handleLoginSubmit)
 	app.HandleFunc("GET /register", s.handleRegisterPage)
