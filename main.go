@@ -69,6 +69,8 @@ type config struct {
 	generate     bool // set-password: make one up
 	signup       string
 	proxies      []netip.Prefix
+	metricsAddr  string
+	corsOrigins  []string
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -125,7 +127,9 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
 	fs.BoolVar(&c.generate, "generate", false, "set-password: make up a password and print it, instead of reading one")
 	str(&c.signup, "signup", "APP_SIGNUP", "open", "who may register: open, invite (with a code from an admin) or closed")
-	var proxies string
+	str(&c.metricsAddr, "metrics-addr", "APP_METRICS_ADDR", "", "address of a separate listener for /metrics (Prometheus); empty: no metrics")
+	var proxies, origins string
+	str(&origins, "cors-origins", "APP_CORS_ORIGINS", "", "origins of web front ends that may use the API with tokens (https://app.example.org), comma-separated")
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
@@ -138,6 +142,11 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-chat-rate: %q is not a number ≥ 0", rate)
 	}
 	c.chatRate = r
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.corsOrigins = append(c.corsOrigins, o)
+		}
+	}
 	if c.proxies, err = web.ParseCIDRs(proxies); err != nil {
 		return nil, fs, fmt.Errorf("-trusted-proxies: %w", err)
 	}
@@ -364,6 +373,8 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
 		Signup:         c.signup,
+		Metrics:        c.metricsAddr != "",
+		CORSOrigins:    c.corsOrigins,
 	}, logger, st, staticFS())
 	if err != nil {
 		return err
@@ -381,6 +392,13 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if c.metricsAddr != "" {
+		stop, err := serveMetrics(c.metricsAddr, srv.MetricsHandler(), logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	go purgeExpired(ctx, st, logger)
 
@@ -437,4 +455,26 @@ func purgeExpired(ctx context.Context, st *store.Store, logger *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// serveMetrics serves /metrics alone on a listener of its own, so that the
+// metrics are never public by accident: the operator chooses an address
+// that only the monitoring can reach (127.0.0.1:9090, a VPN address).
+func serveMetrics(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	ms := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go ms.Serve(ln)
+	logger.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { ms.Close() }, nil
 }

@@ -40,18 +40,20 @@ func noEnv(string) string { return "" }
 
 // startApp runs the whole program on a free port and returns its base URL,
 // a function that stops it, a function that waits for run's result, and
-// the log.
-func startApp(t *testing.T, dir string) (string, context.CancelFunc, func() error, *syncBuffer) {
+// the log. Extra flags follow the test's own.
+func startApp(t *testing.T, dir string, extra ...string) (string, context.CancelFunc, func() error, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := new(syncBuffer)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-bcrypt-cost", "4"}, noEnv, nil, io.Discard, logs)
+		args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-bcrypt-cost", "4"}, extra...)
+		done <- run(ctx, args, noEnv, nil, io.Discard, logs)
 	}()
 	wait := sync.OnceValue(func() error { return <-done })
 	addrRe := regexp.MustCompile(`msg=serving addr=(\S+)`)
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: on a loaded machine under the race detector a start takes seconds.
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := addrRe.FindStringSubmatch(logs.String()); m != nil {
 			t.Cleanup(func() {

@@ -43,7 +43,8 @@ func (s *Store) checkpointEvery(interval time.Duration) {
 		case <-t.C:
 			// A failed checkpoint is retried on the next tick; the WAL
 			// only grows meanwhile, and Close checkpoints in full.
-			s.ckpt.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+			_, err := s.ckpt.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+			s.noteTask(TaskCheckpoint, err)
 		case <-s.ckpt.stop:
 			return
 		}

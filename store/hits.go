@@ -250,9 +250,12 @@ func (s *Store) FlushHits(ctx context.Context) error {
 			}
 			return nil
 		})
+		s.noteTask(TaskHitFlush, err)
 		if err != nil {
 			return fmt.Errorf("flush hits: %w", err)
 		}
+	} else {
+		s.noteTask(TaskHitFlush, nil)
 	}
 
 	// Only now, with the deltas committed, may entries go: a view that finds
@@ -295,8 +298,8 @@ func (s *Store) flushHitsEvery(interval time.Duration) {
 	for {
 		select {
 		case <-t.C:
-			// A failed flush keeps its hits for the next tick; the error
-			// surfaces at Close if it persists.
+			// A failed flush keeps its hits for the next tick; FailingTasks
+			// and the OnBackgroundFailure function report it meanwhile.
 			_ = s.FlushHits(context.Background())
 		case <-s.hits.stop:
 			return

@@ -69,6 +69,7 @@ type Store struct {
 	postRev     atomic.Uint64 // the last Post.Rev handed out
 	hits        *hitCounter   // hit counts and the posts being read
 	ckpt        *checkpointer
+	bg          background // how the flush and checkpoint loops fare
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because

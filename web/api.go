@@ -33,6 +33,7 @@ type apiError struct {
 	body   any
 	header http.Header
 	msgKey string // the page text for it, when the status's own is not enough
+	limit  string // for a 429: the limit that refused, named in the metrics
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("api error %d", e.status) }

@@ -163,6 +163,7 @@ func (s *Server) readFrames(ctx context.Context, c *websocket.Conn, sub *chat.Su
 			return
 		}
 		if !limit.allow() {
+			s.metrics.throttled("chat_rate")
 			if strikes++; strikes >= rateStrikes {
 				c.Close(websocket.StatusPolicyViolation, "rate limit exceeded")
 				return

@@ -19,6 +19,7 @@ type problem struct {
 	header http.Header
 	msgKey string // page text; empty: the status's own
 	fields map[string][]string
+	limit  string // for a 429: the limit that refused, named in the metrics
 }
 
 // problemOf decides what err means to a client. Store errors and API errors
@@ -31,7 +32,7 @@ func problemOf(err error) (p problem, ok bool) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
-		p = problem{status: ae.status, body: ae.body, header: ae.header, msgKey: ae.msgKey}
+		p = problem{status: ae.status, body: ae.body, header: ae.header, msgKey: ae.msgKey, limit: ae.limit}
 		if ae.status == http.StatusUnauthorized {
 			p.header = p.header.Clone()
 			if p.header == nil {
@@ -83,6 +84,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	if p.status == http.StatusTooManyRequests && s.metrics != nil {
+		limit := p.limit
+		if limit == "" { // a per-route limit: the route names it
+			limit = routeLabel(info(r).route, r.Pattern)
+		}
+		s.metrics.throttled(limit)
+	}
 	for k, vs := range p.header {
 		w.Header()[k] = vs
 	}

@@ -22,6 +22,8 @@ type reqInfo struct {
 	addr   string // the client's address, behind a trusted proxy too
 	scheme string // http or https, as the client sees it
 	id     string // the request id, also sent as X-Request-Id
+	route  string // the application route's pattern, for the metrics
+	cors   bool   // from a CORS origin: cookies dropped, tokens only
 }
 
 type ctxKey int
@@ -133,7 +135,8 @@ var (
 )
 
 // secureHeaders sets the headers every response carries, errors included.
-// Page handlers replace the CSP with pageCSP. Behind an https BaseURL,
+// Page handlers replace the CSP with pageCSP. Behind an https BaseURL, or
+// to a request that came over https (directly or through a trusted proxy),
 // browsers are also told to use https alone from then on.
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
 	hsts := s.base != nil && s.base.Scheme == "https"
@@ -143,7 +146,7 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 		h["Referrer-Policy"] = hdrReferrer
 		h["X-Frame-Options"] = hdrFrame
 		h["Content-Security-Policy"] = hdrAPICSP
-		if hsts {
+		if hsts || requestScheme(r) == "https" {
 			h["Strict-Transport-Security"] = hdrHSTS
 		}
 		next.ServeHTTP(w, r)
@@ -153,11 +156,12 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 // guardCrossOrigin refuses unsafe cross-origin browser requests, which is
 // what protects cookie-authenticated requests from CSRF. A request that
 // carries its own Authorization header holds no ambient credential, so
-// there is nothing to forge and it passes.
+// there is nothing to forge and it passes; so does a request from a CORS
+// origin, whose cookies cors (cors.go) has dropped.
 func guardCrossOrigin(cop *http.CrossOriginProtection, next http.Handler) http.Handler {
 	guarded := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" {
+		if r.Header.Get("Authorization") != "" || info(r).cors {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -197,3 +197,24 @@ func TestRequestIDFromTrustedProxyOnly(t *testing.T) {
 		})
 	}
 }
+
+func TestHTTPSThroughTrustedProxyGetsHSTS(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		proxies []netip.Prefix
+		want    bool
+	}{
+		{"trusted proxy says https", []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, true},
+		{"untrusted peer says https", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newTestEnvWith(t, Config{TrustedProxies: c.proxies})
+			req, _ := http.NewRequest("GET", e.http.URL+"/healthz", nil)
+			req.Header.Set("X-Forwarded-Proto", "https")
+			got := e.send(req).Header.Get("Strict-Transport-Security") != ""
+			if got != c.want {
+				t.Errorf("HSTS sent: %v, want %v", got, c.want)
+			}
+		})
+	}
+}

@@ -7,7 +7,7 @@ import (
 
 // routes lists every route of maru in one place and wraps them in the
 // middleware chain, outermost first: recover, log, client address and
-// request id (observe.go), security headers, then
+// request id (observe.go), metrics, security headers, CORS, then
 // (except for static files, pictures and health) cross-origin protection,
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
@@ -127,7 +127,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public))))
+	return s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(s.cors(public))))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:
@@ -146,6 +146,7 @@ func handleBoth(mux *http.ServeMux, pattern string, h http.Handler) {
 func (s *Server) matchOrRefuse(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
+		info(r).route = pattern
 		if pattern != "" {
 			mux.ServeHTTP(w, r) // ServeHTTP, not h: it also sets r's path values
 			return

@@ -82,6 +82,12 @@ type Config struct {
 	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
 	// the peer is the client, whatever the headers say.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the origins (https://app.example.org) of web front
+	// ends that may call the API from a browser, with tokens. Empty: none.
+	CORSOrigins []string
+	// Metrics turns on the counting that MetricsHandler serves. Off, no
+	// request pays for it.
+	Metrics bool
 }
 
 // withDefaults fills the zero fields of c with the documented defaults.
@@ -153,8 +159,10 @@ type Server struct {
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
 
-	proxies    trustedProxies
-	requestIDs *requestIDs
+	proxies     trustedProxies
+	requestIDs  *requestIDs
+	metrics     *serverMetrics // nil when Config.Metrics is off
+	corsOrigins map[string]bool
 
 	// Per-user limits on writes; nil when off.
 	postLimit, roomLimit, messageLimit *userLimiter
@@ -229,6 +237,19 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
 	s.publish = s.hub
+	if s.corsOrigins, err = corsOrigins(cfg.CORSOrigins); err != nil {
+		return nil, err
+	}
+	if cfg.Metrics {
+		s.metrics = newServerMetrics(s)
+	}
+	st.OnBackgroundFailure(func(task string, err error) {
+		if err != nil {
+			s.log.Error("background task failing", "task", task, "err", err)
+		} else {
+			s.log.Info("background task working again", "task", task)
+		}
+	})
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	s.sockets = newSocketRegistry(max(cfg.ChatSockets, 0))
 	s.pictureSlots = make(chan struct{}, 2)

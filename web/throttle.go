@@ -110,6 +110,7 @@ func (t *loginThrottle) check(email, addr string) error {
 		status: http.StatusTooManyRequests,
 		body:   detail("Request was throttled. Expected available in " + strconv.Itoa(secs) + " seconds."),
 		header: http.Header{"Retry-After": {strconv.Itoa(secs)}},
+		limit:  "login",
 	}
 }
 

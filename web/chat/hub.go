@@ -63,6 +63,7 @@ type Subscriber struct {
 	// subscriber of every frame and should not pay for a select there.
 	dropped atomic.Bool
 	idx     int // position in room.subs, guarded by the room's lock
+	stats   *counters
 }
 
 // Frames is the subscriber's queue of frames to write, in publish order.
@@ -82,9 +83,11 @@ func (s *Subscriber) Send(frame []byte) bool {
 	}
 	select {
 	case s.frames <- frame:
+		s.stats.delivered.Add(1)
 		return true
 	default:
 		s.drop(TooSlow)
+		s.stats.dropped.Add(1)
 		return false
 	}
 }
@@ -99,7 +102,39 @@ func (s *Subscriber) drop(r Reason) {
 		s.reason = r
 		s.dropped.Store(true)
 		close(s.done)
+		if r == TooSlow {
+			s.stats.slow.Add(1)
+		}
 	})
+}
+
+// counters are the hub's running totals, for monitoring.
+type counters struct {
+	sockets   atomic.Int64  // subscribers that have joined and not left
+	delivered atomic.Uint64 // frames queued for a subscriber
+	dropped   atomic.Uint64 // frames not queued because a subscriber was too slow
+	slow      atomic.Uint64 // subscribers dropped as too slow
+}
+
+// Stats are the hub's running totals since it was made.
+type Stats struct {
+	// Sockets is how many subscribers are in rooms now.
+	Sockets int64
+	// Delivered counts frames queued for a subscriber; Dropped frames that
+	// were not, because the subscriber was too slow.
+	Delivered, Dropped uint64
+	// SlowSockets counts subscribers dropped for falling behind.
+	SlowSockets uint64
+}
+
+// Stats reports the hub's running totals.
+func (h *Hub) Stats() Stats {
+	return Stats{
+		Sockets:     h.stats.sockets.Load(),
+		Delivered:   h.stats.delivered.Load(),
+		Dropped:     h.stats.dropped.Load(),
+		SlowSockets: h.stats.slow.Load(),
+	}
 }
 
 // Hub is the in-process set of rooms and their subscribers.
@@ -110,6 +145,7 @@ type Hub struct {
 	rooms  map[int64]*room
 	closed bool
 	live   sync.WaitGroup // one per subscriber that has not left
+	stats  counters
 }
 
 type room struct {
@@ -118,6 +154,7 @@ type room struct {
 	users map[int64]*presence
 	seq   int64 // orders presence by arrival
 	refs  int   // subscribers, counted under Hub.mu for removal
+	stats *counters
 }
 
 type presence struct {
@@ -144,14 +181,15 @@ func (h *Hub) Join(roomID int64, m Member) (*Subscriber, error) {
 	}
 	r := h.rooms[roomID]
 	if r == nil {
-		r = &room{users: make(map[int64]*presence)}
+		r = &room{users: make(map[int64]*presence), stats: &h.stats}
 		h.rooms[roomID] = r
 	}
 	r.refs++
 	h.live.Add(1)
 	h.mu.Unlock()
 
-	s := &Subscriber{room: roomID, member: m, frames: make(chan []byte, h.queueLen), done: make(chan struct{})}
+	h.stats.sockets.Add(1)
+	s := &Subscriber{room: roomID, member: m, frames: make(chan []byte, h.queueLen), done: make(chan struct{}), stats: &h.stats}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s.idx = len(r.subs)
@@ -165,6 +203,7 @@ func (h *Hub) Join(roomID int64, m Member) (*Subscriber, error) {
 	}
 	p.tabs++
 	s.frames <- presenceFrame(r.users) // the queue is new and empty
+	h.stats.delivered.Add(1)
 	if first {
 		r.publish(eventFrame("chat.user.join", m.Username))
 	}
@@ -198,6 +237,7 @@ func (h *Hub) Leave(s *Subscriber) {
 		delete(h.rooms, s.room)
 	}
 	h.mu.Unlock()
+	h.stats.sockets.Add(-1)
 	h.live.Done()
 }
 
@@ -217,17 +257,26 @@ func (h *Hub) Publish(roomID int64, frame []byte) {
 }
 
 // publish fans frame out under r.mu, which is what gives every subscriber
-// of a room the same order of frames.
+// of a room the same order of frames. It counts locally and adds to the
+// hub's totals once, so rooms do not contend on the counters per socket.
 func (r *room) publish(frame []byte) {
+	var delivered, dropped uint64
 	for _, s := range r.subs {
 		if s.dropped.Load() {
+			dropped++
 			continue
 		}
 		select {
 		case s.frames <- frame:
+			delivered++
 		default:
 			s.drop(TooSlow)
+			dropped++
 		}
+	}
+	r.stats.delivered.Add(delivered)
+	if dropped > 0 {
+		r.stats.dropped.Add(dropped)
 	}
 }
 
