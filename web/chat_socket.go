@@ -68,6 +68,9 @@ func (s *Server) handleChatSocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errDetail(http.StatusForbidden, "Cross-origin WebSocket refused."))
 		return
 	}
+	// The deadline of ordinary responses would cut the socket off after
+	// WriteTimeout; the socket bounds each write itself (writeFrames).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, by the rule just described
 		CompressionMode:    websocket.CompressionDisabled,

@@ -84,7 +84,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public))))
+	return s.limitWrite(s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public)))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:

@@ -62,6 +62,16 @@ type Config struct {
 	// and finds dead peers.
 	ChatWriteTimeout time.Duration
 	ChatPingInterval time.Duration
+	// WriteTimeout bounds the writing of each response, from the moment
+	// its handler starts: a client that stops reading is cut off then
+	// instead of holding its answer in memory (60 s by default; negative:
+	// no bound). Chat sockets are exempt, they have their own timeouts.
+	WriteTimeout time.Duration
+	// ResponseMemory bounds the bytes that post lists and posts being
+	// answered hold at once, over all requests together (32 MiB by
+	// default; negative: no bound). Requests beyond it wait, and get 503
+	// after half of WriteTimeout.
+	ResponseMemory int64
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
 	// the peer is the client, whatever the headers say.
@@ -83,6 +93,12 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	dur(&c.BodyTimeout, 30*time.Second)
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+	if c.ResponseMemory == 0 {
+		c.ResponseMemory = 32 << 20
+	}
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
 	if c.RefreshMaxAge == 0 {
@@ -124,6 +140,9 @@ type Server struct {
 	postJSON postEncoder
 	handler  http.Handler
 	base     *url.URL // parsed BaseURL, nil when unset
+
+	// responses bounds the memory of post answers in flight.
+	responses *byteBudget
 
 	proxies    trustedProxies
 	requestIDs *requestIDs
@@ -184,6 +203,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		pages:      pages,
 		sessions:   sm,
 		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
+		responses:  newByteBudget(cfg.ResponseMemory),
 		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
