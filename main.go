@@ -57,6 +57,8 @@ type config struct {
 	accessTTL    time.Duration
 	refreshTTL   time.Duration
 	refreshAge   time.Duration
+	postRate     int
+	roomRate     int
 	shutdownWait time.Duration
 	bcryptCost   int
 	proxies      []netip.Prefix
@@ -108,6 +110,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	num(&c.chatMaxLen, "chat-max-len", "APP_CHAT_MAX_LEN", 2000, "longest chat message, in characters")
 	var rate string
 	str(&rate, "chat-rate", "APP_CHAT_RATE", "5", "chat messages per second per socket; 0 turns the limit off")
+	num(&c.postRate, "post-rate", "APP_POST_RATE", 30, "posts one user may write an hour, in bursts of a third of that; 0 turns the limit off")
+	num(&c.roomRate, "room-rate", "APP_ROOM_RATE", 20, "chat rooms one user may create an hour, in bursts of a third of that; 0 turns the limit off")
 	var upload int
 	num(&upload, "max-upload", "APP_MAX_UPLOAD", 5<<20, "largest upload (profile picture) in bytes")
 	dur(&c.accessTTL, "access-ttl", "APP_ACCESS_TTL", 15*time.Minute, "lifetime of access tokens")
@@ -149,6 +153,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("timeouts and -response-memory may not be negative")
 	case c.accessTTL <= 0 || c.refreshTTL <= 0:
 		return nil, fs, fmt.Errorf("token lifetimes must be positive")
+	case c.postRate < 0 || c.roomRate < 0:
+		return nil, fs, fmt.Errorf("-post-rate and -room-rate: must not be negative")
 	case c.refreshAge < 0:
 		return nil, fs, fmt.Errorf("-refresh-max-age: must not be negative")
 	}
@@ -286,6 +292,8 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		AccessTTL:      c.accessTTL,
 		RefreshTTL:     c.refreshTTL,
 		RefreshMaxAge:  offIfZero(c.refreshAge),
+		PostRate:       float64(offIfZero(c.postRate)),
+		RoomRate:       float64(offIfZero(c.roomRate)),
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,

@@ -109,6 +109,36 @@ func (s *Store) Rooms(ctx context.Context) ([]Room, error) {
 	return out, err
 }
 
+// RoomsPage lists page (from 1) of the rooms, pageSize of them oldest
+// first, and how many rooms there are in all. A page past the end is empty.
+func (s *Store) RoomsPage(ctx context.Context, page, pageSize int) ([]Room, int, error) {
+	out := []Room{}
+	var total int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_rooms`).Scan(&total); err != nil {
+			return fmt.Errorf("count rooms: %w", err)
+		}
+		if pages := (total + pageSize - 1) / pageSize; page > pages {
+			return nil // compared in pages: page*pageSize may not fit an int
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+roomColumns+` FROM chat_rooms ORDER BY id LIMIT ? OFFSET ?`,
+			pageSize, (page-1)*pageSize)
+		if err != nil {
+			return fmt.Errorf("rooms: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRoom(rows)
+			if err != nil {
+				return fmt.Errorf("rooms: %w", err)
+			}
+			out = append(out, *r)
+		}
+		return rows.Err()
+	})
+	return out, total, err
+}
+
 // RoomByID loads one room.
 func (s *Store) RoomByID(ctx context.Context, id int64) (*Room, error) {
 	var r *Room
@@ -185,6 +215,41 @@ func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) (
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// MessagesAfter returns up to limit messages of a room newer than the
+// message after, oldest first: what a client that saw after missed, for
+// it to append in order. A client catching up calls again from the last
+// id it got until a page comes back short. An unknown room is ErrNotFound.
+func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = DefaultHistoryLen
+	}
+	limit = min(limit, MaxHistoryLen)
+	out := make([]Message, 0, limit)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := roomByID(ctx, tx, roomID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, messageSelect+` WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
+			roomID, max(after, 0), limit)
+		if err != nil {
+			return fmt.Errorf("messages after: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return fmt.Errorf("messages after: %w", err)
+			}
+			out = append(out, *m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

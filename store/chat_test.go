@@ -90,6 +90,56 @@ func TestMessagesPageByID(t *testing.T) {
 	}
 }
 
+// A client catching up from the last message it saw gets what came after
+// it, oldest first, in pages that join without a gap or an overlap.
+func TestMessagesAfterCatchesUp(t *testing.T) {
+	s, u := openChatStore(t)
+	ctx := context.Background()
+	room, _ := s.CreateRoom(ctx, u.ID, "a")
+	other, _ := s.CreateRoom(ctx, u.ID, "b")
+	var ids []int64
+	for i := range 7 {
+		m, err := s.AddMessage(ctx, NewMessage{RoomID: room.ID, UserID: u.ID, Body: fmt.Sprint("m", i)})
+		if err != nil {
+			t.Fatalf("add: %v", err)
+		}
+		ids = append(ids, m.ID)
+		if _, err := s.AddMessage(ctx, NewMessage{RoomID: other.ID, UserID: u.ID, Body: "x"}); err != nil {
+			t.Fatalf("add: %v", err)
+		}
+	}
+	tests := []struct {
+		after int64
+		limit int
+		want  []int64
+	}{
+		{0, 3, ids[:3]},
+		{ids[2], 3, ids[3:6]},
+		{ids[5], 3, ids[6:]},
+		{ids[6], 3, nil},
+		{ids[1], 0, ids[2:]}, // default limit
+	}
+	for _, tt := range tests {
+		ms, err := s.MessagesAfter(ctx, room.ID, tt.after, tt.limit)
+		if err != nil {
+			t.Fatalf("MessagesAfter(%d): %v", tt.after, err)
+		}
+		var got []int64
+		for _, m := range ms {
+			got = append(got, m.ID)
+			if m.Sender.Email != u.Email {
+				t.Errorf("message %d lacks its sender: %+v", m.ID, m.Sender)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("MessagesAfter(after=%d, limit=%d) = %v, want %v", tt.after, tt.limit, got, tt.want)
+		}
+	}
+	if _, err := s.MessagesAfter(ctx, other.ID+1, 0, 10); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MessagesAfter(unknown room): %v, want ErrNotFound", err)
+	}
+}
+
 // TestAddMessageGroupCommit sends from many goroutines at once: every call
 // must get its own committed row, and a row for a missing room must fail
 // alone without taking its batch down.

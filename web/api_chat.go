@@ -72,20 +72,35 @@ func (s *Server) handleRoomCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, store.Invalid("name", msgRequired))
 		return
 	}
+	slot, err := s.roomLimit.take(currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	room, err := s.store.CreateRoom(r.Context(), currentUser(r).ID, *req.Name)
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, r, http.StatusCreated, roomOut(room))
 }
 
+// handleRooms lists the rooms, oldest first, paged like the post list.
 func (s *Server) handleRooms(w http.ResponseWriter, r *http.Request) {
-	rooms, err := s.store.Rooms(r.Context())
+	q := r.URL.Query()
+	v := new(store.ValidationError)
+	page, size := pageParams(v, q)
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rooms, total, err := s.store.RoomsPage(r.Context(), page, size)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.setPageHeaders(w, "/api/chat/room/", q, nil, page, size, total)
 	out := make([]roomJSON, len(rooms))
 	for i := range rooms {
 		out[i] = roomOut(&rooms[i])
@@ -108,7 +123,11 @@ func (s *Server) handleRoom(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRoomMessages serves a room's history: ?limit=n (default 50, at
-// most 200; more is clamped) messages older than ?before=<id>, newest last.
+// most 200; more is clamped) messages older than ?before=<id>, newest last;
+// or, with ?after=<id>, the first of those newer than it, also newest last,
+// for a client catching up after a reconnect. before and after together
+// are refused: a window between them would be a third kind of query
+// nobody needs.
 func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -117,11 +136,20 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	v := new(store.ValidationError)
-	var before int64
-	if raw := q.Get("before"); raw != "" {
-		if before, err = strconv.ParseInt(raw, 10, 64); err != nil || before < 1 {
-			v.Add("before", "A valid integer is required.")
+	idParam := func(key string) int64 {
+		raw := q.Get(key)
+		if raw == "" {
+			return 0
 		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 1 {
+			v.Add(key, "A valid integer is required.")
+		}
+		return n
+	}
+	before, after := idParam("before"), idParam("after")
+	if q.Get("before") != "" && q.Get("after") != "" {
+		v.Add("non_field_errors", "Give before or after, not both.")
 	}
 	limit := store.DefaultHistoryLen
 	if raw := q.Get("limit"); raw != "" {
@@ -133,7 +161,12 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	msgs, err := s.store.Messages(r.Context(), id, before, min(limit, store.MaxHistoryLen))
+	var msgs []store.Message
+	if q.Get("after") != "" {
+		msgs, err = s.store.MessagesAfter(r.Context(), id, after, min(limit, store.MaxHistoryLen))
+	} else {
+		msgs, err = s.store.Messages(r.Context(), id, before, min(limit, store.MaxHistoryLen))
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -182,11 +215,17 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	slot, err := s.messageLimit.take(currentUser(r).ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	m, err := s.store.AddMessage(r.Context(), store.NewMessage{RoomID: roomID, UserID: currentUser(r).ID, Body: body})
 	if errors.Is(err, store.ErrNotFound) {
 		err = store.Invalid("room", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", roomID))
 	}
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}

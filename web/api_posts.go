@@ -154,8 +154,14 @@ func (s *Server) handleWritePost(w http.ResponseWriter, r *http.Request) {
 	if req.Tags != nil {
 		np.Tags = *req.Tags
 	}
+	slot, err := s.postLimit.take(np.AuthorID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := s.store.CreatePost(r.Context(), np)
 	if err != nil {
+		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
@@ -301,24 +307,6 @@ func (s *Server) listParams(w http.ResponseWriter, r *http.Request) (url.Values,
 	return q, nil
 }
 
-// positiveParam reads an optional integer parameter of at least 1.
-func positiveParam(v *store.ValidationError, q url.Values, key string, def int) int {
-	s := strings.TrimSpace(q.Get(key))
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		v.Add(key, "A valid integer is required.")
-		return def
-	}
-	if n < 1 {
-		v.Add(key, "Ensure this value is greater than or equal to 1.")
-		return def
-	}
-	return n
-}
-
 func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	q, err := s.listParams(w, r)
 	if err != nil {
@@ -327,11 +315,10 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	v := new(store.ValidationError)
 	f := store.PostFilter{
-		Search:   strings.TrimSpace(q.Get("search")),
-		Tag:      strings.TrimSpace(q.Get("tag")),
-		Page:     positiveParam(v, q, "page", 1),
-		PageSize: min(positiveParam(v, q, "page_size", store.DefaultPageSize), store.MaxPageSize),
+		Search: strings.TrimSpace(q.Get("search")),
+		Tag:    strings.TrimSpace(q.Get("tag")),
 	}
+	f.Page, f.PageSize = pageParams(v, q)
 	if c := strings.TrimSpace(q.Get("category")); c != "" {
 		id, err := strconv.ParseInt(c, 10, 64)
 		switch {
@@ -360,37 +347,8 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res.shrink(pageNeeds(page.Posts))
-	h := w.Header()
-	h.Set("X-Total-Count", strconv.Itoa(page.Total))
-	if link := s.pageLinks(r, q, f, page.Total); link != "" {
-		h.Set("Link", link)
-	}
+	s.setPageHeaders(w, "/api/post/", q, []string{"search", "category", "tag"}, f.Page, f.PageSize, page.Total)
 	s.writePosts(w, page.Posts)
-}
-
-// pageLinks is the Link header of a list page: the next page while there is
-// one, the previous one from page 2 on. The links keep every filter.
-func (s *Server) pageLinks(r *http.Request, q url.Values, f store.PostFilter, total int) string {
-	link := func(page int, rel string) string {
-		lq := url.Values{}
-		for _, k := range []string{"search", "category", "tag"} {
-			if v := q.Get(k); v != "" {
-				lq.Set(k, v)
-			}
-		}
-		lq.Set("page", strconv.Itoa(page))
-		lq.Set("page_size", strconv.Itoa(f.PageSize))
-		return "<" + s.absURL("/api/post/?"+lq.Encode()) + `>; rel="` + rel + `"`
-	}
-	var links []string
-	pages := (total + f.PageSize - 1) / f.PageSize
-	if f.Page < pages {
-		links = append(links, link(f.Page+1, "next"))
-	}
-	if f.Page > 1 {
-		links = append(links, link(min(f.Page-1, max(pages, 1)), "prev"))
-	}
-	return strings.Join(links, ", ")
 }
 
 // Categories.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"maru/store"
 	"maru/web/chat"
@@ -271,33 +272,19 @@ func writeQueued(c *websocket.Conn, sub *chat.Subscriber, f []byte) error {
 	}
 }
 
-// rateLimiter is a token bucket: perSecond tokens a second, bursts of
-// twice that. It belongs to one socket's reading goroutine, so it needs no
-// lock; a negative rate turns it off.
+// rateLimiter is one socket's token bucket: perSecond messages a second,
+// bursts of twice that. It belongs to the socket's reading goroutine, so
+// its lock is never contended; a negative rate turns it off.
 type rateLimiter struct {
-	rate, burst, tokens float64
-	last                time.Time
-	now                 func() time.Time
+	l   *rate.Limiter
+	now func() time.Time
 }
 
 func newRateLimiter(perSecond float64, now func() time.Time) *rateLimiter {
 	if perSecond < 0 {
-		return &rateLimiter{rate: math.Inf(1)}
+		return &rateLimiter{l: rate.NewLimiter(rate.Inf, 0), now: now}
 	}
-	burst := max(2*perSecond, 1)
-	return &rateLimiter{rate: perSecond, burst: burst, tokens: burst, last: now(), now: now}
+	return &rateLimiter{l: rate.NewLimiter(rate.Limit(perSecond), max(int(math.Ceil(2*perSecond)), 1)), now: now}
 }
 
-func (l *rateLimiter) allow() bool {
-	if math.IsInf(l.rate, 1) {
-		return true
-	}
-	t := l.now()
-	l.tokens = min(l.burst, l.tokens+t.Sub(l.last).Seconds()*l.rate)
-	l.last = t
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
-}
+func (l *rateLimiter) allow() bool { return l.l.AllowN(l.now(), 1) }

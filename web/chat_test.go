@@ -210,7 +210,10 @@ func TestChatHistory(t *testing.T) {
 		{"?limit=2", ids[3:]},
 		{fmt.Sprintf("?before=%d&limit=2", ids[3]), ids[1:3]},
 		{fmt.Sprintf("?before=%d", ids[0]), nil},
-		{"?limit=100000", ids}, // clamped to 200, not refused
+		{"?limit=100000", ids},                               // clamped to 200, not refused
+		{fmt.Sprintf("?after=%d&limit=2", ids[0]), ids[1:3]}, // the oldest after, newest last
+		{fmt.Sprintf("?after=%d&limit=2", ids[2]), ids[3:]},
+		{fmt.Sprintf("?after=%d", ids[4]), nil},
 	}
 	for _, tt := range tests {
 		var got []messageJSON
@@ -227,6 +230,9 @@ func TestChatHistory(t *testing.T) {
 		}
 	}
 	e.do("GET", path+"?limit=0", u.Access, nil).wantStatus(400).wantBody(`"limit"`)
+	e.do("GET", path+"?after=0", u.Access, nil).wantStatus(400).wantBody(`"after":["A valid integer is required."]`)
+	e.do("GET", fmt.Sprintf("%s?before=%d&after=%d", path, ids[3], ids[0]), u.Access, nil).
+		wantStatus(400).wantBody(`"non_field_errors":["Give before or after, not both."]`)
 	e.do("GET", path+"?before=abc", u.Access, nil).wantStatus(400).wantBody(`"before":["A valid integer is required."]`)
 	e.do("GET", path, "", nil).wantStatus(401)
 	e.do("GET", "/api/chat/room/999/messages/", u.Access, nil).wantStatus(404)

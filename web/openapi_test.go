@@ -399,6 +399,8 @@ func apiCases(e *testEnv) []apiCase {
 		{op: "POST /api/chat/message/", token: bob.Access, body: map[string]any{"message": "Hi", "room": 999999}, status: 400},
 		{op: "GET /api/chat/room/{id}/messages/", url: roomURL + "messages/?limit=10", token: bob.Access, status: 200},
 		{op: "GET /api/chat/room/{id}/messages/", url: roomURL + "messages/?before=x", token: bob.Access, status: 400},
+		{op: "GET /api/chat/room/{id}/messages/", url: roomURL + "messages/?after=1&limit=10", token: bob.Access, status: 200},
+		{op: "GET /api/chat/room/{id}/messages/", url: roomURL + "messages/?after=1&before=9", token: bob.Access, status: 400},
 		{op: "GET /api/chat/room/{id}/messages/", url: "/api/chat/room/999999/messages/", token: bob.Access, status: 404},
 		// The board.
 		{op: "POST /api/post/write", token: bob.Access, body: map[string]any{"title": "Bob's", "content": "Text", "tags": []any{"a", map[string]string{"name": "b"}}, "category": strconv.FormatInt(cat.ID, 10)}, status: 201},

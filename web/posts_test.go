@@ -277,7 +277,7 @@ func TestEditIsPartial(t *testing.T) {
 }
 
 func TestListPaging(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvWith(t, Config{PostRate: -1}) // 25 posts at once: no per-user limit
 	u := e.register("writer@example.com")
 	for i := 1; i <= 25; i++ {
 		e.writePost(u, map[string]any{"title": fmt.Sprint("post ", i), "content": "c"})

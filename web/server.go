@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -53,6 +54,13 @@ type Config struct {
 	// bursts of twice that. Zero means the default, 5; a negative value
 	// turns the limit off (load tests).
 	ChatRate float64
+	// PostRate and RoomRate are how many posts and chat rooms one user may
+	// create an hour, in bursts of a third of that. Zero means the
+	// defaults, 30 and 20; a negative value turns the limit off. Chat
+	// messages sent over REST are limited per user like a socket's
+	// (ChatRate).
+	PostRate float64
+	RoomRate float64
 	// ChatQueue is how many frames a socket may have waiting to be written
 	// before it counts as too slow and is dropped (default 256).
 	ChatQueue int
@@ -115,6 +123,12 @@ func (c Config) withDefaults() Config {
 	if c.ChatRate == 0 {
 		c.ChatRate = 5
 	}
+	if c.PostRate == 0 {
+		c.PostRate = 30
+	}
+	if c.RoomRate == 0 {
+		c.RoomRate = 20
+	}
 	if c.ChatQueue <= 0 {
 		c.ChatQueue = 256
 	}
@@ -146,6 +160,9 @@ type Server struct {
 
 	proxies    trustedProxies
 	requestIDs *requestIDs
+
+	// Per-user limits on writes; nil when off.
+	postLimit, roomLimit, messageLimit *userLimiter
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
 	// registers them, which the OpenAPI document must describe; apiDocs is
@@ -213,6 +230,9 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	}
 	s.publish = s.hub
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
+	s.postLimit = perHour(cfg.PostRate, st.Now)
+	s.roomLimit = perHour(cfg.RoomRate, st.Now)
+	s.messageLimit = newUserLimiter(cfg.ChatRate, int(math.Ceil(2*cfg.ChatRate)), st.Now)
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("browser session", "path", r.URL.Path, "err", err)
 		s.writeProblem(w, r, problem{status: http.StatusInternalServerError, body: detail(msgServerError), msgKey: "error.session"})
