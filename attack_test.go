@@ -56,8 +56,9 @@ func TestAttackSlowListReaders(t *testing.T) {
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-bcrypt-cost", "4")
 	cmd.Stderr = logs
 	// A short write deadline, so that the watch below sees cut-off
-	// clients leave and waiting ones come in. An older binary ignores it.
-	cmd.Env = append(os.Environ(), "APP_WRITE_TIMEOUT=10s")
+	// clients leave and waiting ones come in; no limit on writing posts,
+	// so that one account can seed the board. An older binary ignores both.
+	cmd.Env = append(os.Environ(), "APP_WRITE_TIMEOUT=10s", "APP_POST_RATE=0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

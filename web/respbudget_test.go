@@ -20,7 +20,7 @@ import (
 // instead of keeping the page and a goroutine for as long as they like.
 func TestSlowListReadersAreCutOff(t *testing.T) {
 	const timeout = time.Second
-	e := newTestEnvWith(t, Config{WriteTimeout: timeout})
+	e := newTestEnvWith(t, Config{WriteTimeout: timeout, PostRate: -1})
 	u := e.register("big@example.com")
 	content := strings.Repeat("<", store.MaxContentLen)
 	for i := range store.MaxPageSize {
