@@ -58,6 +58,7 @@ type config struct {
 	refreshTTL   time.Duration
 	refreshAge   time.Duration
 	postRate     int
+	chatSockets  int
 	roomRate     int
 	shutdownWait time.Duration
 	bcryptCost   int
@@ -110,6 +111,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	num(&c.chatMaxLen, "chat-max-len", "APP_CHAT_MAX_LEN", 2000, "longest chat message, in characters")
 	var rate string
 	str(&rate, "chat-rate", "APP_CHAT_RATE", "5", "chat messages per second per socket; 0 turns the limit off")
+	num(&c.chatSockets, "chat-sockets", "APP_CHAT_SOCKETS", 20, "chat sockets one user may have open at once; 0 turns the limit off")
 	num(&c.postRate, "post-rate", "APP_POST_RATE", 30, "posts one user may write an hour, in bursts of a third of that; 0 turns the limit off")
 	num(&c.roomRate, "room-rate", "APP_ROOM_RATE", 20, "chat rooms one user may create an hour, in bursts of a third of that; 0 turns the limit off")
 	var upload int
@@ -153,8 +155,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("timeouts and -response-memory may not be negative")
 	case c.accessTTL <= 0 || c.refreshTTL <= 0:
 		return nil, fs, fmt.Errorf("token lifetimes must be positive")
-	case c.postRate < 0 || c.roomRate < 0:
-		return nil, fs, fmt.Errorf("-post-rate and -room-rate: must not be negative")
+	case c.postRate < 0 || c.roomRate < 0 || c.chatSockets < 0:
+		return nil, fs, fmt.Errorf("-post-rate, -room-rate and -chat-sockets: must not be negative")
 	case c.refreshAge < 0:
 		return nil, fs, fmt.Errorf("-refresh-max-age: must not be negative")
 	}
@@ -292,6 +294,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		AccessTTL:      c.accessTTL,
 		RefreshTTL:     c.refreshTTL,
 		RefreshMaxAge:  offIfZero(c.refreshAge),
+		ChatSockets:    offIfZero(c.chatSockets),
 		PostRate:       float64(offIfZero(c.postRate)),
 		RoomRate:       float64(offIfZero(c.roomRate)),
 		ChatMaxLen:     c.chatMaxLen,

@@ -188,7 +188,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Header.Get("Authorization") == "" && s.sessionUserID(r.Context()) != 0 {
-		if err := s.sessions.Destroy(r.Context()); err != nil {
+		if err := s.endSession(r.Context()); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

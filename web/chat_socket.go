@@ -69,6 +69,18 @@ func (s *Server) handleChatSocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errDetail(http.StatusForbidden, "Cross-origin WebSocket refused."))
 		return
 	}
+	// A user's sockets are counted, and those opened with a browser session
+	// are known by it, so that ending the session ends them too.
+	var session string
+	if byCookie {
+		session = s.sessions.Token(r.Context())
+	}
+	slot, err := s.sockets.reserve(user.ID, session)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer s.sockets.release(slot)
 	// The deadline of ordinary responses would cut the socket off after
 	// WriteTimeout; the socket bounds each write itself (writeFrames).
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
@@ -90,6 +102,7 @@ func (s *Server) handleChatSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.hub.Leave(sub)
+	s.sockets.attach(slot, sub)
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	written := make(chan struct{})
@@ -235,6 +248,8 @@ func (s *Server) writeFrames(ctx context.Context, c *websocket.Conn, sub *chat.S
 					stall.Stop()
 				}
 				c.Close(websocket.StatusGoingAway, "server shutting down")
+			case chat.Revoked:
+				c.Close(statusCredentialsGone, "session ended: log in again")
 			default:
 				c.Close(websocket.StatusTryAgainLater, "too slow: reconnect and load the history")
 			}

@@ -145,7 +145,7 @@ func (s *Server) handleRegisterSubmit(w http.ResponseWriter, r *http.Request) {
 // handleLogoutPage ends the browser session and says so on the board.
 func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	if currentUser(r) != nil {
-		if err := s.sessions.Destroy(r.Context()); err != nil {
+		if err := s.endSession(r.Context()); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -61,6 +61,10 @@ type Config struct {
 	// (ChatRate).
 	PostRate float64
 	RoomRate float64
+	// ChatSockets is how many chat sockets one user may have open at once;
+	// the next one is refused with 429 before the upgrade. Zero means the
+	// default, 20; a negative value turns the limit off.
+	ChatSockets int
 	// ChatQueue is how many frames a socket may have waiting to be written
 	// before it counts as too slow and is dropped (default 256).
 	ChatQueue int
@@ -123,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.ChatRate == 0 {
 		c.ChatRate = 5
 	}
+	if c.ChatSockets == 0 {
+		c.ChatSockets = 20
+	}
 	if c.PostRate == 0 {
 		c.PostRate = 30
 	}
@@ -163,6 +170,7 @@ type Server struct {
 
 	// Per-user limits on writes; nil when off.
 	postLimit, roomLimit, messageLimit *userLimiter
+	sockets                            *socketRegistry
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
 	// registers them, which the OpenAPI document must describe; apiDocs is
@@ -230,6 +238,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	}
 	s.publish = s.hub
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
+	s.sockets = newSocketRegistry(max(cfg.ChatSockets, 0))
 	s.postLimit = perHour(cfg.PostRate, st.Now)
 	s.roomLimit = perHour(cfg.RoomRate, st.Now)
 	s.messageLimit = newUserLimiter(cfg.ChatRate, int(math.Ceil(2*cfg.ChatRate)), st.Now)

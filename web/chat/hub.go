@@ -35,6 +35,9 @@ const (
 	TooSlow Reason = iota + 1
 	// GoingAway means the hub is shutting down.
 	GoingAway
+	// Revoked means the credentials the socket was opened with no longer
+	// hold: the session ended, or the account was closed.
+	Revoked
 )
 
 // Member is a user present in a room, as the presence frames show them.
@@ -85,6 +88,11 @@ func (s *Subscriber) Send(frame []byte) bool {
 		return false
 	}
 }
+
+// Revoke drops the subscriber with Revoked, from any goroutine: its owner
+// sees Done closed and ends the socket. Revoking twice, or after another
+// drop, changes nothing.
+func (s *Subscriber) Revoke() { s.drop(Revoked) }
 
 func (s *Subscriber) drop(r Reason) {
 	s.once.Do(func() {
