@@ -97,3 +97,29 @@ func BenchmarkCreatePost3Tags(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreatePost3TagsParallel writes from 16 goroutines at once, as a
+// busy board does: posts written at the same moment share a commit.
+func BenchmarkCreatePost3TagsParallel(b *testing.B) {
+	st := benchStore(b)
+	ctx := context.Background()
+	u, err := st.UserByEmail(ctx, "seed@example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	np := store.NewPost{
+		AuthorID: u.ID, Title: "새 글 제목 new post title",
+		Content: "본문 내용입니다. A body of a few dozen words, like most posts on a small board: " +
+			"meeting notes, a question about the garden, a photo of the river at night.",
+		Tags: []string{"모임", "garden", "notes"}, CategoryID: 1,
+	}
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := st.CreatePost(ctx, np); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

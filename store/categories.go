@@ -109,6 +109,8 @@ func (s *Store) DeleteCategory(ctx context.Context, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
+		// Its posts lose their category: rare enough to start over.
+		s.boardChanged(boardChange{all: true})
 		return nil
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -257,113 +256,55 @@ func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit in
 // AddMessage stores a chat message and returns it as history will show it.
 // It returns only once the message is committed, so a caller that then
 // broadcasts it never shows anyone a message a crash could lose. An unknown
-// room or sender is ErrNotFound.
-//
-// Concurrent calls share transactions (group commit): the first caller to
-// find no commit under way becomes the leader and commits everything queued
-// by then in one transaction, while the others wait for their result. A
-// commit costs about the same for one row as for hundreds, so a busy room
-// is not capped at one commit per message.
+// room or sender is ErrNotFound. Concurrent messages share one commit (see
+// write).
 func (s *Store) AddMessage(ctx context.Context, nm NewMessage) (*Message, error) {
 	if strings.TrimSpace(nm.Body) == "" {
 		return nil, Invalid("message", "This field may not be blank.")
 	}
-	p := &pendingMessage{in: nm, wake: make(chan bool, 1)}
-	b := &s.chat
-	b.mu.Lock()
-	b.queue = append(b.queue, p)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
-	if !lead {
-		if lead = <-p.wake; !lead {
-			return p.out, p.err
-		}
-	}
-	// Leading: commit everything queued, which includes p, then hand the
-	// lead to the first caller queued meanwhile, if any, and go back to
-	// the caller rather than serving others for as long as the load lasts.
-	b.mu.Lock()
-	batch := b.queue
-	b.queue = nil
-	b.mu.Unlock()
-	s.commitMessages(context.WithoutCancel(ctx), batch)
-	b.mu.Lock()
-	if len(b.queue) > 0 {
-		b.queue[0].wake <- true
-	} else {
-		b.leading = false
-	}
-	b.mu.Unlock()
-	return p.out, p.err
-}
-
-// messageBatcher is the queue of AddMessage calls waiting for a commit.
-// Its zero value is ready to use.
-type messageBatcher struct {
-	mu      sync.Mutex
-	queue   []*pendingMessage
-	leading bool // a caller is committing, or has been told to
-}
-
-// pendingMessage is one AddMessage call. wake receives exactly one value:
-// false once out and err are set, or true when the caller is to lead the
-// next commit (its message is then still queued).
-type pendingMessage struct {
-	in   NewMessage
-	out  *Message
-	err  error
-	wake chan bool
-}
-
-// commitMessages inserts batch in one transaction and answers every caller
-// in it. A row the foreign keys refuse fails alone: SQLite undoes only that
-// statement, and the others commit.
-func (s *Store) commitMessages(ctx context.Context, batch []*pendingMessage) {
-	outs := make([]*Message, len(batch))
-	errs := make([]error, len(batch))
+	var m *Message
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO chat_messages (room_id, user_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id`)
-		if err != nil {
-			return fmt.Errorf("prepare message insert: %w", err)
+		var id int64
+		err := tx.StmtContext(ctx, s.chatStmts.insert).QueryRowContext(ctx, nm.RoomID, nm.UserID, nm.Body, micros(s.now())).Scan(&id)
+		if isForeignKeyViolation(err) {
+			return ErrNotFound
 		}
-		defer ins.Close()
-		sel, err := tx.PrepareContext(ctx, messageSelect+` WHERE m.id = ?`)
 		if err != nil {
-			return fmt.Errorf("prepare message select: %w", err)
+			return fmt.Errorf("insert message: %w", err)
 		}
-		defer sel.Close()
-		now := micros(s.now())
-		for i, p := range batch {
-			var id int64
-			err := ins.QueryRowContext(ctx, p.in.RoomID, p.in.UserID, p.in.Body, now).Scan(&id)
-			if isForeignKeyViolation(err) {
-				errs[i] = ErrNotFound
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("insert message: %w", err)
-			}
-			if outs[i], err = scanMessage(sel.QueryRowContext(ctx, id)); err != nil {
-				return fmt.Errorf("load message %d: %w", id, err)
-			}
+		if m, err = scanMessage(tx.StmtContext(ctx, s.chatStmts.byID).QueryRowContext(ctx, id)); err != nil {
+			return fmt.Errorf("load message %d: %w", id, err)
 		}
 		return nil
 	})
-	for i, p := range batch {
-		switch {
-		case err != nil:
-			p.err = err
-		case errs[i] != nil:
-			p.err = errs[i]
-		default:
-			p.out = outs[i]
-		}
+	if err != nil {
+		return nil, err
 	}
-	// batch[0] is the leader (a leader's message is always first in the
-	// queue it takes), which reads its result itself; the rest wait.
-	for _, p := range batch[1:] {
-		p.wake <- false
+	return m, nil
+}
+
+// chatStmts are prepared once on the writer connection, which runs them
+// for every message.
+type chatStmts struct {
+	insert *sql.Stmt
+	byID   *sql.Stmt
+}
+
+func (s *Store) prepareChat(ctx context.Context) error {
+	var err error
+	if s.chatStmts.insert, err = s.wdb.PrepareContext(ctx,
+		`INSERT INTO chat_messages (room_id, user_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id`); err != nil {
+		return err
+	}
+	s.chatStmts.byID, err = s.wdb.PrepareContext(ctx, messageSelect+` WHERE m.id = ?`)
+	return err
+}
+
+func (cs *chatStmts) close() {
+	for _, st := range []*sql.Stmt{cs.insert, cs.byID} {
+		if st != nil {
+			st.Close()
+		}
 	}
 }
 

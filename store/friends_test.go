@@ -50,8 +50,8 @@ func insertUsers(t testing.TB, s *Store, private func(i int) bool, emails ...str
 }
 
 func TestPrefixedColumns(t *testing.T) {
-	got := prefixed("u", userColumns)
-	want := "u.id, u.email, u.password_hash, u.nickname, u.contact_number, u.status, u.is_private, u.is_admin, COALESCE(u.picture_id, 0), u.created_at"
+	got := prefixed("u", "id, email, COALESCE(picture_id, 0), created_at,\n\tdeleted_at IS NOT NULL")
+	want := "u.id, u.email, COALESCE(u.picture_id, 0), u.created_at, u.deleted_at IS NOT NULL"
 	if got != want {
 		t.Errorf("prefixed = %q, want %q", got, want)
 	}

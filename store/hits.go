@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -14,10 +13,20 @@ import (
 // single writer connection. A view takes only the lock of one of many
 // shards, so views of different posts never wait on each other.
 //
-// The price is durability: a crash loses the hits of at most the last flush
-// interval (one second by default). A clean Close flushes everything.
+// The price is durability: a crash or power cut loses the hits of at most
+// the last flush interval (one second by default). A clean Close flushes
+// everything.
+//
+// The same entries keep the posts being read, so that a detail view or a
+// list page needs no query while its posts are unchanged. A write that
+// changes a post drops its body (forgetPosts) before the write is
+// acknowledged; the next read loads it anew.
 
 const hitShards = 64
+
+// maxPostBytes bounds the post bodies kept in memory; a shard past its part
+// drops the idle ones at the next flush.
+const maxPostBytes = 16 << 20
 
 // DefaultHitFlushInterval is how often buffered hits are written when
 // Options.HitFlushInterval is zero.
@@ -35,9 +44,12 @@ type hitShard struct {
 	// epoch changes whenever entries are dropped. A view that read a post's
 	// stored count before a drop may hold a count that misses the last
 	// flush, and must read it again.
+	// It changes too when a post body is dropped, so that a read that
+	// loaded a body before the change does not keep it.
 	epoch uint64
 	m     map[int64]*hitEntry
-	_     [40]byte // keeps neighbouring shards off one cache line
+	bytes int      // held by the posts of m
+	_     [32]byte // keeps neighbouring shards off one cache line
 }
 
 // hitEntry is the live count of one post. While it exists it is the truth:
@@ -46,6 +58,8 @@ type hitEntry struct {
 	total  int64 // every hit, stored or not
 	stored int64 // the part of total already in the database
 	idle   bool  // no view since the previous flush
+	post   *Post // as last loaded (Hit unset); nil until read, or after a change
+	size   int   // what post holds, roughly, in bytes
 }
 
 func newHitCounter() *hitCounter {
@@ -72,53 +86,133 @@ func (h *hitCounter) current(id, stored int64) int64 {
 	return stored
 }
 
-// forget drops the entry of a deleted post.
-func (h *hitCounter) forget(id int64) {
-	sh := h.shard(id)
-	sh.mu.Lock()
-	if _, ok := sh.m[id]; ok {
-		delete(sh.m, id)
-		sh.epoch++
+// forgetPosts drops the bodies of the posts changes changed, and the
+// entries of deleted posts.
+func (h *hitCounter) forgetPosts(changes []boardChange) {
+	if h == nil {
+		return // a store held at an old schema for a test of upgrades
 	}
-	sh.mu.Unlock()
+	for _, ch := range changes {
+		if ch.all || ch.author != 0 {
+			for i := range h.shards {
+				h.shards[i].dropPosts(func(p *Post) bool { return ch.all || p.Author.ID == ch.author })
+			}
+			continue
+		}
+		sh := h.shard(ch.id)
+		sh.mu.Lock()
+		if e := sh.m[ch.id]; e != nil {
+			sh.drop(e)
+			if ch.new == nil {
+				delete(sh.m, ch.id)
+			}
+		}
+		sh.epoch++
+		sh.mu.Unlock()
+	}
 }
 
-// ViewPost loads a post and counts one hit on it. The returned Hit includes
-// this view and every view before it, flushed or not.
-func (s *Store) ViewPost(ctx context.Context, id int64) (*Post, error) {
-	sh := s.hits.shard(id)
+// dropPosts drops the bodies that match.
+func (sh *hitShard) dropPosts(match func(*Post) bool) {
 	sh.mu.Lock()
-	epoch := sh.epoch
-	sh.mu.Unlock()
-
-	p, err := s.postByIDRaw(ctx, id)
-	if err != nil {
-		return nil, err
+	defer sh.mu.Unlock()
+	for _, e := range sh.m {
+		if e.post != nil && match(e.post) {
+			sh.drop(e)
+		}
 	}
+	sh.epoch++
+}
 
+// drop forgets the body of e. sh.mu must be held.
+func (sh *hitShard) drop(e *hitEntry) {
+	sh.bytes -= e.size
+	e.post, e.size = nil, 0
+}
+
+// keep makes p the body of e. sh.mu must be held.
+func (sh *hitShard) keep(e *hitEntry, p *Post) {
+	sh.drop(e)
+	c := *p
+	c.Hit = 0
+	size := len(c.Title) + len(c.Content) + len(c.Author.Email) + len(c.Author.Nickname) + 256
+	for _, t := range c.Tags {
+		size += len(t) + 16
+	}
+	e.post, e.size = &c, size
+	sh.bytes += size
+}
+
+// cached returns a copy of the body of post id with its live hit count,
+// counting a view first if view is set. Without a body it returns nil and
+// the shard's epoch, to give to loaded.
+func (h *hitCounter) cached(id int64, view bool) (*Post, uint64) {
+	sh := h.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[id]
+	if e == nil || e.post == nil {
+		return nil, sh.epoch
+	}
+	if view {
+		e.total++
+		e.idle = false
+	}
+	c := *e.post
+	c.Hit = e.total
+	return &c, 0
+}
+
+// loaded keeps p, just read from the database with the hit count of its
+// row, unless the shard's epoch moved from epoch since (a change or a flush
+// came between), and returns it with its live hit count, counting a view
+// first if view is set. It reports false when it could not tell the count:
+// the post had no entry and the epoch moved, so p.Hit may miss a flush.
+func (h *hitCounter) loaded(p *Post, epoch uint64, view bool) (*Post, bool) {
+	sh := h.shard(p.ID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	fresh := sh.epoch == epoch
+	e := sh.m[p.ID]
+	if e == nil {
+		if !fresh {
+			return nil, false
+		}
+		e = &hitEntry{total: p.Hit, stored: p.Hit}
+		sh.m[p.ID] = e
+	}
+	if fresh && e.post == nil {
+		sh.keep(e, p)
+	}
+	if view {
+		e.total++
+		e.idle = false
+	}
+	c := *p
+	c.Hit = e.total
+	return &c, true
+}
+
+// viewStored counts a view of post id, whose row holds the hit count
+// stored, when the post had no entry. Called with the count read under no
+// lock it could be stale; readStored reads it under the shard lock, where
+// no flush can change the row of a post without an entry.
+func (h *hitCounter) viewStored(id int64, readStored func() (int64, error)) (int64, error) {
+	sh := h.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.m[id]
 	if e == nil {
-		stored := p.Hit
-		if sh.epoch != epoch {
-			// Read under the shard lock: no flush can change this post's
-			// row while we hold it, since its entry does not exist.
-			err := s.rdb.QueryRowContext(ctx, `SELECT hit FROM posts WHERE id = ?`, id).Scan(&stored)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, ErrNotFound
-			}
-			if err != nil {
-				return nil, fmt.Errorf("post %d hit: %w", id, err)
-			}
+		stored, err := readStored()
+		if err != nil {
+			return 0, err
 		}
 		e = &hitEntry{total: stored, stored: stored}
 		sh.m[id] = e
 	}
 	e.total++
 	e.idle = false
-	p.Hit = e.total
-	return p, nil
+	return e.total, nil
 }
 
 type hitDelta struct{ id, n int64 }
@@ -164,7 +258,8 @@ func (s *Store) FlushHits(ctx context.Context) error {
 	// Only now, with the deltas committed, may entries go: a view that finds
 	// no entry reads the row, and the row must already hold every hit.
 	// Entries that saw no view for a whole interval are dropped, so memory
-	// holds only the posts people are reading.
+	// holds only the posts people are reading; those with a body only when
+	// the shard holds more than its part of maxPostBytes.
 	applied := make(map[int64]int64, len(deltas))
 	for _, d := range deltas {
 		applied[d.id] = d.n
@@ -173,9 +268,11 @@ func (s *Store) FlushHits(ctx context.Context) error {
 		sh := &h.shards[i]
 		sh.mu.Lock()
 		dropped := false
+		full := sh.bytes > maxPostBytes/hitShards
 		for id, e := range sh.m {
 			e.stored += applied[id]
-			if e.idle && e.total == e.stored {
+			if e.idle && e.total == e.stored && (e.post == nil || full) {
+				sh.drop(e)
 				delete(sh.m, id)
 				dropped = true
 				continue

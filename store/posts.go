@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +31,10 @@ type Post struct {
 	Hit        int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Rev names one load of the post from the database: two Posts with the
+	// same ID and Rev hold the same data but for Hit, so a cache of what
+	// was made from one (such as its JSON) can be used for the other.
+	Rev uint64
 }
 
 // Author is the part of a user that a post shows.
@@ -73,6 +78,8 @@ type postStmts struct {
 	insertTag   *sql.Stmt
 	lastTime    *sql.Stmt
 	hasCategory *sql.Stmt
+	// The full-text index queue (migration 008), emptied at every commit.
+	queued, indexTri, indexWord, unqueue *sql.Stmt
 }
 
 func (s *Store) preparePosts(ctx context.Context) error {
@@ -88,6 +95,12 @@ func (s *Store) preparePosts(ctx context.Context) error {
 		{s.wdb, &ps.insertTag, `INSERT INTO post_tags (key, post_id) VALUES (?, ?)`},
 		{s.wdb, &ps.lastTime, `SELECT COALESCE(MAX(created_at), 0) FROM posts`},
 		{s.wdb, &ps.hasCategory, `SELECT 1 FROM categories WHERE id = ?`},
+		{s.wdb, &ps.queued, `SELECT EXISTS (SELECT 1 FROM posts_index_queue)`},
+		{s.wdb, &ps.indexTri, `INSERT INTO posts_tri (posts_tri, rowid, title, content, tags)
+			SELECT command, post_id, title, content, tags FROM posts_index_queue ORDER BY seq`},
+		{s.wdb, &ps.indexWord, `INSERT INTO posts_word (posts_word, rowid, title, content, tags)
+			SELECT command, post_id, title, content, tags FROM posts_index_queue ORDER BY seq`},
+		{s.wdb, &ps.unqueue, `DELETE FROM posts_index_queue`},
 	} {
 		st, err := p.db.PrepareContext(ctx, p.text)
 		if err != nil {
@@ -99,7 +112,8 @@ func (s *Store) preparePosts(ctx context.Context) error {
 }
 
 func (ps *postStmts) close() {
-	for _, st := range []*sql.Stmt{ps.byID, ps.wByID, ps.insert, ps.insertTag, ps.lastTime, ps.hasCategory} {
+	for _, st := range []*sql.Stmt{ps.byID, ps.wByID, ps.insert, ps.insertTag, ps.lastTime, ps.hasCategory,
+		ps.queued, ps.indexTri, ps.indexWord, ps.unqueue} {
 		if st != nil {
 			st.Close()
 		}
@@ -136,12 +150,119 @@ func splitTags(s string) []string {
 // PostByID loads one post without counting a hit; Hit includes the hits
 // still counted in memory.
 func (s *Store) PostByID(ctx context.Context, id int64) (*Post, error) {
+	return s.readPost(ctx, id, false)
+}
+
+// ViewPost loads a post and counts one hit on it. The returned Hit includes
+// this view and every view before it, flushed or not.
+func (s *Store) ViewPost(ctx context.Context, id int64) (*Post, error) {
+	return s.readPost(ctx, id, true)
+}
+
+// readPost serves a post from memory while it is unchanged, else from the
+// database, counting a view if view is set.
+func (s *Store) readPost(ctx context.Context, id int64, view bool) (*Post, error) {
+	p, epoch := s.hits.cached(id, view)
+	if p != nil {
+		return p, nil
+	}
 	p, err := s.postByIDRaw(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	p.Hit = s.hits.current(p.ID, p.Hit)
+	if c, ok := s.hits.loaded(p, epoch, view); ok {
+		return c, nil
+	}
+	if !view {
+		p.Hit = s.hits.current(p.ID, p.Hit)
+		return p, nil
+	}
+	p.Hit, err = s.hits.viewStored(id, func() (int64, error) {
+		var stored int64
+		err := s.rdb.QueryRowContext(ctx, `SELECT hit FROM posts WHERE id = ?`, id).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, ErrNotFound
+		}
+		if err != nil {
+			return 0, fmt.Errorf("post %d hit: %w", id, err)
+		}
+		return stored, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// postsByIDs returns the posts named by ids, in that order, from memory
+// where it holds them unchanged and from the database for the rest. Posts
+// deleted meanwhile are left out.
+func (s *Store) postsByIDs(ctx context.Context, ids []int64) ([]*Post, error) {
+	out := make([]*Post, len(ids))
+	var missing []int64
+	var epochs []uint64
+	for i, id := range ids {
+		var epoch uint64
+		if out[i], epoch = s.hits.cached(id, false); out[i] == nil {
+			missing = append(missing, id)
+			epochs = append(epochs, epoch)
+		}
+	}
+	if len(missing) > 0 {
+		loaded, err := s.loadPosts(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[int64]*Post, len(loaded))
+		for _, p := range loaded {
+			byID[p.ID] = p
+		}
+		for i, id := range missing {
+			p := byID[id]
+			if p == nil {
+				continue
+			}
+			if c, ok := s.hits.loaded(p, epochs[i], false); ok {
+				p = c
+			} else {
+				p.Hit = s.hits.current(p.ID, p.Hit)
+			}
+			byID[id] = p
+		}
+		for i, id := range ids {
+			if out[i] == nil {
+				out[i] = byID[id]
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(p *Post) bool { return p == nil }), nil
+}
+
+// loadPosts reads the posts named by ids from the database, in no order.
+func (s *Store) loadPosts(ctx context.Context, ids []int64) ([]*Post, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	ph := strings.Repeat(",?", len(ids))[1:]
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+postColumns+postFrom+` WHERE p.id IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load posts: %w", err)
+	}
+	defer rows.Close()
+	var out []*Post
+	for rows.Next() {
+		p, err := scanPost(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load posts: %w", err)
+		}
+		p.Rev = s.postRev.Add(1)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load posts: %w", err)
+	}
+	return out, nil
 }
 
 // postByIDRaw loads a post with the hit count its row holds.
@@ -150,6 +271,9 @@ func (s *Store) postByIDRaw(ctx context.Context, id int64) (*Post, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("post %d: %w", id, err)
 	}
+	if p != nil {
+		p.Rev = s.postRev.Add(1)
+	}
 	return p, err
 }
 
@@ -157,6 +281,9 @@ func (s *Store) postByIDTx(ctx context.Context, tx *sql.Tx, id int64) (*Post, er
 	p, err := scanPost(tx.StmtContext(ctx, s.postStmts.wByID).QueryRowContext(ctx, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("post %d: %w", id, err)
+	}
+	if p != nil {
+		p.Rev = s.postRev.Add(1)
 	}
 	return p, err
 }
@@ -300,8 +427,11 @@ func (s *Store) CreatePost(ctx context.Context, np NewPost) (*Post, error) {
 		if err := s.setTags(ctx, tx, id, np.Tags, false); err != nil {
 			return err
 		}
-		p, err = s.postByIDTx(ctx, tx, id)
-		return err
+		if p, err = s.postByIDTx(ctx, tx, id); err != nil {
+			return err
+		}
+		s.boardChanged(boardChange{id: id, new: factsOf(p)})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -336,6 +466,7 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 		if err != nil {
 			return err
 		}
+		before := factsOf(old)
 		if up.Title != nil {
 			old.Title = *up.Title
 		}
@@ -363,8 +494,11 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 				return err
 			}
 		}
-		p, err = s.postByIDTx(ctx, tx, id)
-		return err
+		if p, err = s.postByIDTx(ctx, tx, id); err != nil {
+			return err
+		}
+		s.boardChanged(boardChange{id: id, old: before, new: factsOf(p)})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -376,19 +510,110 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 // DeletePost deletes post id with its tags; the search indexes follow by
 // trigger.
 func (s *Store) DeletePost(ctx context.Context, id int64) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE id = ?`, id)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		old, err := s.postByIDTx(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete post: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
+		s.boardChanged(boardChange{id: id, old: factsOf(old)})
 		return nil
 	})
-	if err != nil {
-		return err
+}
+
+// Limits of a list request.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+	MaxSearchLen    = 200 // characters
+	MaxSearchTerms  = 10
+)
+
+// PostFilter selects and pages the board. Filters combine: a post must
+// pass every one that is set.
+type PostFilter struct {
+	Search     string // words, each of which must occur in the title, content or tags
+	CategoryID int64  // 0: any
+	Tag        string // "": any; compared ignoring case
+	Page       int    // from 1
+	PageSize   int    // 1..MaxPageSize
+}
+
+// PostPage is one page of a list, with the number of posts on all pages.
+type PostPage struct {
+	Posts []*Post
+	Total int
+	// Estimated: Total is an estimate (a search with very many matches).
+	Estimated bool
+}
+
+// countKey is the part of a filter that decides the total.
+type countKey struct {
+	search   string
+	category int64
+	tag      string
+}
+
+func (f PostFilter) countKey() countKey {
+	return countKey{search: f.Search, category: f.CategoryID, tag: f.Tag}
+}
+
+// ListPosts returns one page of the posts that pass f, newest first, and
+// how many pass in all. A page past the end is empty, not an error. Pages
+// and totals are served from memory until a write changes them (board.go);
+// hit counts are always current.
+func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) {
+	if f.Page < 1 {
+		f.Page = 1
 	}
-	s.hits.forget(id)
-	return nil
+	if f.PageSize < 1 {
+		f.PageSize = DefaultPageSize
+	}
+	f.PageSize = min(f.PageSize, MaxPageSize)
+	f.Search = strings.Join(strings.Fields(f.Search), " ")
+	f.Tag = tagKey(strings.TrimSpace(f.Tag))
+	sq, err := parseSearch(f.Search)
+	if err != nil {
+		return nil, err
+	}
+	// A tag longer than any stored one matches nothing; refusing it here
+	// also keeps long strings out of the cache keys.
+	if sq.none || f.CategoryID < 0 || utf8.RuneCountInString(f.Tag) > MaxTagLen {
+		return &PostPage{Posts: []*Post{}}, nil
+	}
+	q, m := f.query(sq), newFilterMatch(f, sq)
+	// What is computed is kept for other readers: the request that happens
+	// to compute it going away must not cut it short.
+	bg := context.WithoutCancel(ctx)
+	total, err := s.board.total(f.countKey(), m, func() (totalEntry, error) {
+		t, err := s.countPosts(bg, q, f.Search != "")
+		t.m = m
+		return t, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	page := &PostPage{Posts: []*Post{}, Total: total.n, Estimated: !total.exact}
+	// Checked before multiplying, so no page number can overflow. An
+	// estimate may be short: pages up to twice as far are looked at.
+	last := (total.n + f.PageSize - 1) / f.PageSize
+	if !total.exact {
+		last *= 2
+	}
+	if f.Page-1 >= last {
+		return page, nil
+	}
+	pe, err := s.board.page(f, m, func() (pageEntry, error) {
+		ids, err := s.pageIDs(bg, q, f)
+		return pageEntry{ids: ids, m: m}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if page.Posts, err = s.postsByIDs(ctx, pe.ids); err != nil {
+		return nil, err
+	}
+	return page, nil
 }

@@ -2,46 +2,21 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
-
-// Limits of a list request.
-const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
-	MaxSearchLen    = 200 // characters
-	MaxSearchTerms  = 10
-)
-
-// PostFilter selects and pages the board. Filters combine: a post must
-// pass every one that is set.
-type PostFilter struct {
-	Search     string // words, each of which must occur in the title, content or tags
-	CategoryID int64  // 0: any
-	Tag        string // "": any; compared ignoring case
-	Page       int    // from 1
-	PageSize   int    // 1..MaxPageSize
-}
-
-// PostPage is one page of a list, with the number of posts on all pages.
-type PostPage struct {
-	Posts []*Post
-	Total int
-}
 
 // searchQuery is a search turned into FTS5 queries. Terms of three
 // characters or more go to the trigram index, which finds them anywhere,
 // inside words too; shorter ones go to the word index as prefixes, which
 // finds the words they begin (Korean "제목" finds "제목은").
 type searchQuery struct {
-	tri, word string // FTS5 MATCH expressions; "" when there is no such term
-	none      bool   // the search can match nothing
+	tri, word string   // FTS5 MATCH expressions; "" when there is no such term
+	none      bool     // the search can match nothing
+	terms     []string // lowercased strings every match contains (termsOf)
 }
 
 // parseSearch splits q on white space. Each term becomes an FTS5 string,
@@ -69,6 +44,7 @@ func parseSearch(q string) (searchQuery, error) {
 		quoted := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		if utf8.RuneCountInString(t) >= 3 {
 			tri = append(tri, quoted)
+			sq.terms = append(sq.terms, termsOf(t, false)...)
 			continue
 		}
 		// The word index keeps letters and digits only; a short term
@@ -79,6 +55,7 @@ func parseSearch(q string) (searchQuery, error) {
 			continue
 		}
 		word = append(word, quoted+"*")
+		sq.terms = append(sq.terms, termsOf(t, true)...)
 	}
 	sq.tri, sq.word = strings.Join(tri, " "), strings.Join(word, " ")
 	sq.none = sq.tri == "" && sq.word == "" && short > 0
@@ -143,164 +120,76 @@ func (q listQuery) sql(sel string) string {
 	return s
 }
 
-// ListPosts returns one page of the posts that pass f, newest first, and
-// how many pass in all. A page past the end is empty, not an error.
-// Repeated requests are served from memory until the next write.
-func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) {
-	if f.Page < 1 {
-		f.Page = 1
-	}
-	if f.PageSize < 1 {
-		f.PageSize = DefaultPageSize
-	}
-	f.PageSize = min(f.PageSize, MaxPageSize)
-	f.Search = strings.Join(strings.Fields(f.Search), " ")
-	f.Tag = tagKey(strings.TrimSpace(f.Tag))
-	sq, err := parseSearch(f.Search)
-	if err != nil {
-		return nil, err
-	}
-	// A tag longer than any stored one matches nothing; refusing it here
-	// also keeps long strings out of the cache keys.
-	if sq.none || f.CategoryID < 0 || utf8.RuneCountInString(f.Tag) > MaxTagLen {
-		return &PostPage{Posts: []*Post{}}, nil
-	}
-	// Read the version before the data: entries stored under it are then
-	// at least as new as it says.
-	version := s.version.Load()
-	cp, ok := s.posts.page(version, f)
-	if !ok {
-		if cp, err = s.listPosts(ctx, version, f, sq); err != nil {
-			return nil, err
-		}
-		s.posts.putPage(version, f, cp)
-	}
-	page := &PostPage{Posts: make([]*Post, len(cp.posts)), Total: cp.total}
-	for i, p := range cp.posts {
-		c := *p
-		c.Hit = s.hits.current(c.ID, c.Hit)
-		page.Posts[i] = &c
-	}
-	return page, nil
-}
+// A search's total is counted newest posts first, in ranges of ids that
+// grow as it goes; once it has found maxExactTotal matches or spent
+// searchCountBudget (Store.exactTotal and countBudget), the rest is
+// estimated from the part counted, so that a very common word cannot make
+// one request count for long. Totals are computed once per search and kept
+// until a post it may match changes.
+const (
+	maxExactTotal     = 10_000
+	searchCountBudget = 25 * time.Millisecond
+)
 
-func (s *Store) listPosts(ctx context.Context, version uint64, f PostFilter, sq searchQuery) (cachedPage, error) {
-	q := f.query(sq)
-	var page cachedPage
-	// Counted before the page's transaction opens, so that counting in
-	// parallel never waits for a connection while holding one. Count and
-	// page may then straddle a write, as they would in two requests.
-	total, ok := s.posts.count(version, f.countKey())
-	if !ok {
-		var err error
-		if total, err = s.countPosts(ctx, q); err != nil {
-			return page, err
-		}
-		s.posts.putCount(version, f.countKey(), total)
-	}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		page.total = total
-		// Checked before multiplying, so no page number can overflow.
-		if f.Page-1 >= (total+f.PageSize-1)/f.PageSize {
-			page.posts = []*Post{}
-			return nil
-		}
-		args := append(q.args[:len(q.args):len(q.args)], f.PageSize, (f.Page-1)*f.PageSize)
-		rows, err := tx.QueryContext(ctx, q.sql(q.id)+" ORDER BY "+q.order+" LIMIT ? OFFSET ?", args...)
-		if err != nil {
-			return fmt.Errorf("list posts: %w", err)
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("list posts: %w", err)
-		}
-		page.posts, err = postsByIDs(ctx, tx, ids)
-		return err
-	})
-	return page, err
-}
-
-// countPosts counts the posts q selects. A search counts every match, which
-// for a common word is most of the cost of a cold search: the two halves of
-// the id range are counted at once on two reader connections, since the
-// full-text index seeks a rowid range at no cost.
-func (s *Store) countPosts(ctx context.Context, q listQuery) (int, error) {
+// countPosts counts the posts q selects: the unfiltered list from the
+// counter its triggers keep, a search as above, the rest exactly.
+func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (totalEntry, error) {
 	if len(q.where) == 0 {
 		var n int
 		if err := s.rdb.QueryRowContext(ctx, `SELECT n FROM post_count`).Scan(&n); err != nil {
-			return 0, fmt.Errorf("count posts: %w", err)
+			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
-		return n, nil
+		return totalEntry{n: n, exact: true}, nil
 	}
 	countSQL := q.sql("count(*)")
-	if q.from == "posts" {
+	if !search {
 		var n int
 		if err := s.rdb.QueryRowContext(ctx, countSQL, q.args...).Scan(&n); err != nil {
-			return 0, fmt.Errorf("count posts: %w", err)
+			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
-		return n, nil
+		return totalEntry{n: n, exact: true}, nil
 	}
 	var top int64
 	if err := s.rdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM posts`).Scan(&top); err != nil {
-		return 0, fmt.Errorf("count posts: %w", err)
+		return totalEntry{}, fmt.Errorf("count posts: %w", err)
 	}
-	mid := top / 2
-	var counts [2]int
-	var errs [2]error
-	var wg sync.WaitGroup
-	for i, cond := range []string{" AND " + q.id + " <= ?", " AND " + q.id + " > ?"} {
-		wg.Go(func() {
-			args := append(q.args[:len(q.args):len(q.args)], mid)
-			errs[i] = s.rdb.QueryRowContext(ctx, countSQL+cond, args...).Scan(&counts[i])
-		})
+	start := time.Now()
+	countSQL += " AND " + q.id + " > ? AND " + q.id + " <= ?"
+	n, hi, step := 0, top, max(top/64, 64)
+	for hi > 0 {
+		lo := max(hi-step, 0)
+		var c int
+		args := append(q.args[:len(q.args):len(q.args)], lo, hi)
+		if err := s.rdb.QueryRowContext(ctx, countSQL, args...).Scan(&c); err != nil {
+			return totalEntry{}, fmt.Errorf("count posts: %w", err)
+		}
+		n, hi, step = n+c, lo, step*2
+		if hi > 0 && (n >= s.exactTotal || time.Since(start) > s.countBudget) {
+			// The ids not counted match as often as those counted.
+			return totalEntry{n: n + int(float64(n)*float64(hi)/float64(top-hi)), exact: false}, nil
+		}
 	}
-	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
-		return 0, fmt.Errorf("count posts: %w", err)
-	}
-	return counts[0] + counts[1], nil
+	return totalEntry{n: n, exact: true}, nil
 }
 
-// postsByIDs loads the posts named by ids, in that order.
-func postsByIDs(ctx context.Context, tx *sql.Tx, ids []int64) ([]*Post, error) {
-	if len(ids) == 0 {
-		return []*Post{}, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	ph := strings.Repeat(",?", len(ids))[1:]
-	rows, err := tx.QueryContext(ctx, `SELECT `+postColumns+postFrom+` WHERE p.id IN (`+ph+`)`, args...)
+// pageIDs returns the ids of the posts on one page of q, newest first.
+func (s *Store) pageIDs(ctx context.Context, q listQuery, f PostFilter) ([]int64, error) {
+	args := append(q.args[:len(q.args):len(q.args)], f.PageSize, (f.Page-1)*f.PageSize)
+	rows, err := s.rdb.QueryContext(ctx, q.sql(q.id)+" ORDER BY "+q.order+" LIMIT ? OFFSET ?", args...)
 	if err != nil {
-		return nil, fmt.Errorf("load posts: %w", err)
+		return nil, fmt.Errorf("list posts: %w", err)
 	}
 	defer rows.Close()
-	byID := make(map[int64]*Post, len(ids))
+	ids := make([]int64, 0, f.PageSize)
 	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, fmt.Errorf("load posts: %w", err)
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list posts: %w", err)
 		}
-		byID[p.ID] = p
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load posts: %w", err)
+		return nil, fmt.Errorf("list posts: %w", err)
 	}
-	out := make([]*Post, 0, len(ids))
-	for _, id := range ids {
-		if p := byID[id]; p != nil {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return ids, nil
 }

@@ -50,26 +50,39 @@ type Store struct {
 
 	stmtUserByID *sql.Stmt
 	postStmts    postStmts
+	chatStmts    chatStmts
 	dummyHash    func() []byte
 
-	chat messageBatcher // chat messages waiting for a group commit
+	writes  writeQueue    // writes waiting for a group commit
+	writing *pendingWrite // the write whose fn the leader runs now
 
-	// version changes after every committed write, so caches of what was
-	// read can tell when it may have gone stale.
-	version atomic.Uint64
-	posts   postCache
-	hits    *hitCounter
-	ckpt    *checkpointer
+	board boardCache // list pages and totals, invalidated by what changed
+	// exactTotal and countBudget bound the counting of a search's total
+	// (maxExactTotal, searchCountBudget); tests change them.
+	exactTotal  int
+	countBudget time.Duration
+	postRev     atomic.Uint64 // the last Post.Rev handed out
+	hits        *hitCounter   // hit counts and the posts being read
+	ckpt        *checkpointer
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
 // database/sql opens connections lazily and at will: only the DSN reaches
 // every one of them. The cache is kept small (2 MiB each) for a Pi.
+//
+// The writer commits with synchronous=FULL: the WAL reaches the disk before
+// a commit returns, so a write acknowledged to anyone survives a power cut
+// (NORMAL may lose the last commits). Group commit (write.go) keeps that
+// flush to one per batch of writes.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "synchronous(NORMAL)") // readers never write
+	} else {
+		q.Add("_pragma", "synchronous(FULL)")
+	}
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "cache_size(-2000)")
 	q.Add("_pragma", "temp_store(MEMORY)")
@@ -119,6 +132,8 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	wdb.SetConnMaxIdleTime(0)
 
 	s := &Store{wdb: wdb, path: path, opt: opt, now: func() time.Time { return opt.Now().UTC() }}
+	s.board.init()
+	s.exactTotal, s.countBudget = maxExactTotal, searchCountBudget
 	// Made on first use rather than at start-up: hashing costs tens of
 	// milliseconds on a Pi, and most starts never see an unknown email.
 	s.dummyHash = sync.OnceValue(func() []byte {
@@ -151,6 +166,23 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	if err := s.preparePosts(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if err := s.prepareChat(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	// Posts written past the store (a bulk load) wait in the index queue
+	// for the next commit: index them now.
+	var queued bool
+	if err := rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM posts_index_queue)`).Scan(&queued); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("index queue: %w", err)
+	}
+	if queued {
+		if err := s.write(ctx, func(*sql.Tx) error { return nil }); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if opt.HitFlushInterval <= 0 {
 		opt.HitFlushInterval = DefaultHitFlushInterval
@@ -185,6 +217,7 @@ func (s *Store) close() error {
 		s.stmtUserByID.Close()
 	}
 	s.postStmts.close()
+	s.chatStmts.close()
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
@@ -223,23 +256,6 @@ func (s *Store) Backup(ctx context.Context, dst string) error {
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	return nil
-}
-
-// write runs fn in one write transaction, committing if it returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	s.version.Add(1)
 	return nil
 }
 

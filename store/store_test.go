@@ -123,11 +123,14 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 		c.Close()
 	}
 	var mode string
-	var fk int
+	var fk, sync int
 	s.wdb.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
 	s.wdb.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
-	if mode != "wal" || fk != 1 {
-		t.Errorf("writer: journal_mode=%q foreign_keys=%d; want wal, 1", mode, fk)
+	s.wdb.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+	// FULL (2): a commit is on disk before it returns, so nothing
+	// acknowledged is lost to a power cut.
+	if mode != "wal" || fk != 1 || sync != 2 {
+		t.Errorf("writer: journal_mode=%q foreign_keys=%d synchronous=%d; want wal, 1, 2", mode, fk, sync)
 	}
 	// And the writer really enforces them.
 	_, err := s.wdb.Exec(`INSERT INTO pictures (user_id, content_type, data, created_at) VALUES (999, 'image/png', x'00', 1)`)

@@ -37,9 +37,18 @@ type User struct {
 	IsAdmin       bool
 	PictureID     int64 // 0 when the user has no picture
 	CreatedAt     time.Time
+	// AuthEpoch moves on when the user's password changes: a browser
+	// session from an earlier epoch is over.
+	AuthEpoch int64
+	// Disabled: the user may not log in or act; their content stays.
+	Disabled bool
+	// Deleted: the account was closed; only this empty row remains, so that
+	// its posts and messages keep an author.
+	Deleted bool
 }
 
-const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at`
+const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at,
+	auth_epoch, disabled_at IS NOT NULL, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -47,7 +56,7 @@ func scanUser(row scanner) (*User, error) {
 	var u User
 	var created int64
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Nickname, &u.ContactNumber, &u.Status,
-		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created)
+		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created, &u.AuthEpoch, &u.Disabled, &u.Deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -66,6 +75,10 @@ type NewUser struct {
 	Email    string
 	Password string
 	Nickname string // optional: the part of the email before '@' when empty
+	// Invite, when RequireInvite is set, must be a usable invite code; one
+	// use of it is spent with the account, or none when the sign-up fails.
+	Invite        string
+	RequireInvite bool
 }
 
 // NormalizeEmail trims an address and lowercases its domain, the part that is
@@ -109,16 +122,6 @@ func validatePassword(v *ValidationError, password, email string) {
 	}
 }
 
-// checkText validates a free-text field: no control characters, at most max runes.
-func checkText(v *ValidationError, field, s string, max int) {
-	if n := utf8.RuneCountInString(s); n > max {
-		v.Add(field, fmt.Sprintf("Ensure this field has no more than %d characters.", max))
-	}
-	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0 {
-		v.Add(field, "This field may not contain control characters.")
-	}
-}
-
 // CreateUser validates nu, hashes the password and stores the new account.
 // A taken email (in any case) is a ValidationError on "email".
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
@@ -148,6 +151,11 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	}
 	var u *User
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		if nu.RequireInvite {
+			if err := useInvite(ctx, tx, nu.Invite, s.now()); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO users (email, password_hash, nickname, created_at) VALUES (?, ?, ?, ?)`,
 			email, string(hash), nickname, micros(s.now()))
@@ -222,6 +230,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	}
 	if !ok {
 		return nil, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		return nil, ErrAccountDisabled
 	}
 	return u, nil
 }
@@ -323,8 +334,9 @@ func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdat
 		if err != nil {
 			return err
 		}
-		if up.Nickname != nil {
+		if up.Nickname != nil && *up.Nickname != old.Nickname {
 			old.Nickname = *up.Nickname
+			s.boardChanged(boardChange{author: userID}) // posts show it
 		}
 		if up.ContactNumber != nil {
 			old.ContactNumber = *up.ContactNumber

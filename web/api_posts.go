@@ -347,7 +347,12 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res.shrink(pageNeeds(page.Posts))
-	s.setPageHeaders(w, "/api/post/", q, []string{"search", "category", "tag"}, f.Page, f.PageSize, page.Total)
+	keep := []string{"search", "category", "tag"}
+	s.setPageHeaders(w, "/api/post/", q, keep, f.Page, f.PageSize, page.Total)
+	if page.Estimated && len(page.Posts) == f.PageSize && f.Page*f.PageSize >= page.Total {
+		// An estimated total may fall short: a full page offers the next.
+		w.Header().Set("Link", s.pageLinks("/api/post/", q, keep, f.Page, f.PageSize, f.Page*f.PageSize+1))
+	}
 	s.writePosts(w, page.Posts)
 }
 

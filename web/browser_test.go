@@ -151,7 +151,7 @@ func (tb *tab) failShot() string {
 	path := filepath.Join(dir, fmt.Sprintf("failure-%d.png", tb.shots))
 	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		return "none: " + err.Error()
 	}

@@ -1,9 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,52 +13,64 @@ import (
 )
 
 // maxEncodedBytes bounds the memory of postEncoder; past it, it starts over.
-const maxEncodedBytes = 8 << 20
+const maxEncodedBytes = 16 << 20
 
 // postEncoder keeps the JSON of recently shown posts, all but their hit
 // count, which changes with every view. Encoding a page of posts is most of
 // the cost of a list request; with this, a list is mostly copying bytes.
-// An entry is used only while the post it was made from is unchanged in
-// every field but the hit count, so it can never show stale data.
+// An entry is used only for the same load of the post (store.Post.Rev), so
+// it can never show stale data, whatever fields a post grows.
 type postEncoder struct {
 	m     sync.Map // post id → *encodedPost
 	bytes atomic.Int64
 }
 
 type encodedPost struct {
-	post store.Post // as encoded, Hit zeroed
-	head []byte     // the JSON object up to and including `"hit":`
+	rev  uint64
+	head []byte // the JSON object up to and including `"hit":`
+	tail []byte // the rest of it, after the count
 }
 
-func samePost(a, b *store.Post) bool {
-	return a.ID == b.ID && a.Title == b.Title && a.Content == b.Content && a.CategoryID == b.CategoryID &&
-		a.Author == b.Author && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
-		slices.Equal(a.Tags, b.Tags)
+// hitMark stands for the hit count while a post is encoded; no count is
+// ever negative, and `"hit":` followed by it can only be the key itself,
+// since a quote inside a string is escaped.
+const hitMark = math.MinInt64 + 7
+
+var hitMarkJSON = []byte(`"hit":` + strconv.FormatInt(hitMark, 10))
+
+func (ep *encodedPost) append(dst []byte, hit int64) []byte {
+	return append(strconv.AppendInt(append(dst, ep.head...), hit, 10), ep.tail...)
 }
 
 // appendPost appends the JSON object of p to dst.
 func (e *postEncoder) appendPost(dst []byte, p *store.Post) []byte {
 	if v, ok := e.m.Load(p.ID); ok {
-		if ep := v.(*encodedPost); samePost(&ep.post, p) {
-			return append(strconv.AppendInt(append(dst, ep.head...), p.Hit, 10), '}')
+		if ep := v.(*encodedPost); p.Rev != 0 && ep.rev == p.Rev {
+			return ep.append(dst, p.Hit)
 		}
 	}
-	ep := &encodedPost{post: *p}
-	ep.post.Hit = 0
-	b, err := json.Marshal(toPostJSON(&ep.post))
+	c := *p
+	c.Hit = hitMark
+	b, err := json.Marshal(toPostJSON(&c))
 	if err != nil {
 		// Strings, numbers and slices of them always encode.
 		panic("encode post: " + err.Error())
 	}
-	// hit is the last field, so the object ends in `0}`.
-	ep.head = b[:len(b)-2]
-	size := int64(2*len(b) + 256)
-	if e.bytes.Add(size) > maxEncodedBytes {
-		e.m.Clear()
-		e.bytes.Store(size)
+	at := bytes.Index(b, hitMarkJSON)
+	if at < 0 {
+		panic("encode post: no hit count")
 	}
-	e.m.Store(p.ID, ep)
-	return append(strconv.AppendInt(append(dst, ep.head...), p.Hit, 10), '}')
+	cut := at + len(hitMarkJSON) - len(strconv.FormatInt(hitMark, 10))
+	ep := &encodedPost{rev: p.Rev, head: b[:cut:cut], tail: b[at+len(hitMarkJSON):]}
+	if p.Rev != 0 {
+		size := int64(len(b) + 256)
+		if e.bytes.Add(size) > maxEncodedBytes {
+			e.m.Clear()
+			e.bytes.Store(size)
+		}
+		e.m.Store(p.ID, ep)
+	}
+	return ep.append(dst, p.Hit)
 }
 
 // writePosts answers with a JSON array of posts. A page that encodes to
