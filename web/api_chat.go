@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,18 +73,27 @@ func (s *Server) handleRoomCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, store.Invalid("name", msgRequired))
 		return
 	}
-	slot, err := s.roomLimit.take(currentUser(r).ID)
+	room, err := s.createRoom(r.Context(), currentUser(r).ID, *req.Name)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	room, err := s.store.CreateRoom(r.Context(), currentUser(r).ID, *req.Name)
-	if err != nil {
-		slot.cancel()
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, r, http.StatusCreated, roomOut(room))
+}
+
+// createRoom makes a room for the API and the rooms page alike: a write
+// from the user's bucket, given back when the name is refused.
+func (s *Server) createRoom(ctx context.Context, userID int64, name string) (*store.Room, error) {
+	slot, err := s.roomLimit.take(userID)
+	if err != nil {
+		return nil, err
+	}
+	room, err := s.store.CreateRoom(ctx, userID, name)
+	if err != nil {
+		slot.cancel()
+		return nil, err
+	}
+	return room, nil
 }
 
 // handleRooms lists the rooms, oldest first, paged like the post list.
@@ -215,28 +225,39 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	slot, err := s.messageLimit.take(currentUser(r).ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	m, err := s.store.AddMessage(r.Context(), store.NewMessage{RoomID: roomID, UserID: currentUser(r).ID, Body: body})
+	out, err := s.sendMessage(r.Context(), currentUser(r).ID, roomID, body)
 	if errors.Is(err, store.ErrNotFound) {
 		err = store.Invalid("room", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", roomID))
 	}
 	if err != nil {
-		slot.cancel()
 		s.writeError(w, r, err)
 		return
+	}
+	s.writeJSON(w, r, http.StatusCreated, out)
+}
+
+// sendMessage is a message sent over HTTP, by the API or the room page's
+// form: it takes a write from the user's bucket, stores the message (body
+// already checked by checkChatMessage) and broadcasts it to the room's
+// sockets exactly as if it had come on one of them. An unknown room is
+// store.ErrNotFound, and costs the user nothing.
+func (s *Server) sendMessage(ctx context.Context, userID, roomID int64, body string) (messageJSON, error) {
+	slot, err := s.messageLimit.take(userID)
+	if err != nil {
+		return messageJSON{}, err
+	}
+	m, err := s.store.AddMessage(ctx, store.NewMessage{RoomID: roomID, UserID: userID, Body: body})
+	if err != nil {
+		slot.cancel()
+		return messageJSON{}, err
 	}
 	out := s.messageOut(m)
 	frame, err := json.Marshal(out)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return messageJSON{}, err
 	}
 	s.publish.Publish(m.RoomID, frame)
-	s.writeJSON(w, r, http.StatusCreated, out)
+	return out, nil
 }
 
 // parseRoomID reads a room id given as a JSON number or, as DRF also

@@ -4,7 +4,7 @@ package web
 // the site keeps its own table beside its handlers; this joins them, and
 // TestCatalog checks that no key is missing a language or used by a
 // template without an entry.
-var catalog = joinTexts(siteText, accountText, boardText)
+var catalog = joinTexts(siteText, accountText, boardText, chatText)
 
 func joinTexts(tables ...map[string]text) map[string]text {
 	all := map[string]text{}

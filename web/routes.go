@@ -76,6 +76,10 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app.HandleFunc("POST /register", s.handleRegisterSubmit)
 	app.HandleFunc("POST /logout", s.handleLogoutPage)
 	app.HandleFunc("POST /lang", s.handleLanguage)
+	app.HandleFunc("GET /chat", s.requirePageUser(s.handleChatRoomsPage))
+	app.HandleFunc("POST /chat", s.requirePageUser(s.handleChatRoomCreatePage))
+	app.HandleFunc("GET /chat/{id}", s.requirePageUser(s.handleChatRoomPage))
+	app.HandleFunc("POST /chat/{id}", s.requirePageUser(s.handleChatSendPage))
 
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
