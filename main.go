@@ -67,6 +67,7 @@ type config struct {
 	// Deadlines of a connection, and the memory answers may hold.
 	readHeaderTimeout, idleTimeout, writeTimeout time.Duration
 	responseMemory                               int64
+	registerRate                                 float64
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -126,6 +127,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.readHeaderTimeout, "read-header-timeout", "APP_READ_HEADER_TIMEOUT", 10*time.Second, "how long a client may take to send a request's headers; 0 = no bound")
 	dur(&c.idleTimeout, "idle-timeout", "APP_IDLE_TIMEOUT", 2*time.Minute, "how long an idle keep-alive connection stays open; 0 = no bound")
 	dur(&c.writeTimeout, "write-timeout", "APP_WRITE_TIMEOUT", time.Minute, "how long writing one response may take (chat sockets excepted); 0 = no bound")
+	var regRate string
+	str(&regRate, "register-rate", "APP_REGISTER_RATE", "60", "accounts one client address may register an hour, in bursts of half that; 0 = no limit")
 	var respMem int
 	num(&respMem, "response-memory", "APP_RESPONSE_MEMORY", 32<<20, "bytes that post lists and posts being answered may hold at once, all requests together; 0 = no bound")
 	if err := fs.Parse(args); err != nil {
@@ -144,6 +147,9 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	}
 	c.maxUpload = int64(upload)
 	c.responseMemory = int64(respMem)
+	if c.registerRate, err = strconv.ParseFloat(regRate, 64); err != nil || c.registerRate < 0 {
+		return nil, fs, fmt.Errorf("-register-rate: %q is not a number ≥ 0", regRate)
+	}
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return nil, fs, fmt.Errorf("-log-format: want text or json, not %q", c.logFormat)
@@ -302,6 +308,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		TrustedProxies: c.proxies,
 		WriteTimeout:   offIfZero(c.writeTimeout),
 		ResponseMemory: offIfZero(c.responseMemory),
+		RegisterRate:   offIfZero(c.registerRate),
 	}, logger, st, staticFS())
 	if err != nil {
 		return err

@@ -48,6 +48,10 @@ type Config struct {
 	// five times as many, may have within LoginWindow before it gets 429.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// RegisterRate is how many accounts one client address may register an
+	// hour, in bursts of half that (an IPv6 address counts by its /64).
+	// Zero means the default, 60; a negative value turns the limit off.
+	RegisterRate float64
 	// ChatMaxLen is the longest chat message, in characters (default 2000).
 	ChatMaxLen int
 	// ChatRate is how many messages per second one socket may send, with
@@ -108,6 +112,9 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 60 * time.Second
 	}
+	if c.RegisterRate == 0 {
+		c.RegisterRate = 60
+	}
 	if c.ResponseMemory == 0 {
 		c.ResponseMemory = 32 << 20
 	}
@@ -164,6 +171,8 @@ type Server struct {
 
 	// responses bounds the memory of post answers in flight.
 	responses *byteBudget
+	// registrations limits sign-ups per client address.
+	registrations *registrationLimiter
 
 	proxies    trustedProxies
 	requestIDs *requestIDs
@@ -237,6 +246,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		apiDocs:    apiDocs,
 	}
 	s.publish = s.hub
+	s.registrations = newRegistrationLimiter(cfg.RegisterRate, st.Now)
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	s.sockets = newSocketRegistry(max(cfg.ChatSockets, 0))
 	s.postLimit = perHour(cfg.PostRate, st.Now)
