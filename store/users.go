@@ -121,7 +121,9 @@ func validatePassword(v *ValidationError, password, email string) {
 	}
 }
 
-func errEmailTaken() error { return Invalid("email", "A user is already registered with this e-mail address.") }
+func errEmailTaken() error {
+	return Invalid("email", "A user is already registered with this e-mail address.")
+}
 
 // CreateUser validates nu, hashes the password and stores the new account.
 // A taken email (in any case) is a ValidationError on "email".
