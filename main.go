@@ -5,11 +5,14 @@
 //	app [flags]                 serve (the default)
 //	app backup [flags] FILE     write a consistent copy of the database to FILE
 //	app make-admin [flags] EMAIL
+//	app set-password [flags] [-generate] EMAIL   new password on standard input
 //	app version
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,7 +40,7 @@ var version = ""
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "app:", err)
 		}
@@ -62,6 +66,7 @@ type config struct {
 	roomRate     int
 	shutdownWait time.Duration
 	bcryptCost   int
+	generate     bool // set-password: make one up
 	proxies      []netip.Prefix
 
 	// Deadlines of a connection, and the memory answers may hold.
@@ -122,6 +127,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.refreshAge, "refresh-max-age", "APP_REFRESH_MAX_AGE", 90*24*time.Hour, "absolute lifetime of a login's refresh tokens, however often rotated; 0 = no bound")
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
+	fs.BoolVar(&c.generate, "generate", false, "set-password: make up a password and print it, instead of reading one")
 	var proxies string
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	dur(&c.readHeaderTimeout, "read-header-timeout", "APP_READ_HEADER_TIMEOUT", 10*time.Second, "how long a client may take to send a request's headers; 0 = no bound")
@@ -203,12 +209,13 @@ func buildVersion() string {
 }
 
 // run is the whole program, so that tests can run it too: args without the
-// program name, the environment through getenv, output to stdout and stderr.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// program name, the environment through getenv, input from stdin (only
+// set-password reads it), output to stdout and stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		switch args[0] {
-		case "serve", "backup", "make-admin", "version":
+		case "serve", "backup", "make-admin", "set-password", "version":
 			cmd, args = args[0], args[1:]
 		}
 	}
@@ -231,6 +238,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: app make-admin [flags] EMAIL")
 		}
 		return makeAdmin(ctx, c, fs.Arg(0), stdout)
+	case "set-password":
+		if fs.NArg() != 1 {
+			return errors.New("usage: app set-password [flags] [-generate] EMAIL (the password on standard input)")
+		}
+		return setPassword(ctx, c, fs.Arg(0), stdin, stdout)
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
@@ -273,6 +285,66 @@ func makeAdmin(ctx context.Context, c *config, email string, stdout io.Writer) e
 	}
 	fmt.Fprintln(stdout, email, "is now an admin")
 	return nil
+}
+
+// setPassword gives the account with email a new password, read from the
+// first line of stdin or, with -generate, made up and printed. Every
+// session, refresh token and reset link of the account ends; access tokens
+// stop working at once too (their auth epoch is gone).
+func setPassword(ctx context.Context, c *config, email string, stdin io.Reader, stdout io.Writer) error {
+	password := ""
+	if c.generate {
+		password = generatePassword()
+	} else {
+		line, err := bufio.NewReader(io.LimitReader(stdin, 1<<10)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read the password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+		if password == "" {
+			return errors.New("no password on standard input (or use -generate)")
+		}
+	}
+	st, err := openExisting(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with email %q", email)
+	} else if err != nil {
+		return err
+	}
+	if _, err := st.SetPassword(ctx, u.ID, password); err != nil {
+		var ve *store.ValidationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("password refused: %s", strings.Join(ve.Fields["password"], " "))
+		}
+		return err
+	}
+	if err := st.Audit(ctx, nil, "user.set_password", fmt.Sprintf("user %d (%s)", u.ID, u.Email), ""); err != nil {
+		return err
+	}
+	if c.generate {
+		fmt.Fprintf(stdout, "new password for %s: %s\n", u.Email, password)
+	} else {
+		fmt.Fprintf(stdout, "password of %s changed\n", u.Email)
+	}
+	fmt.Fprintln(stdout, "every session and token of the account has ended")
+	return nil
+}
+
+// generatePassword makes up a password of 16 characters from letters and
+// digits that do not look alike: about 90 bits, easy to read out.
+func generatePassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }
 
 // serve runs the server until ctx is cancelled, then shuts down in order:

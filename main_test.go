@@ -47,7 +47,7 @@ func startApp(t *testing.T, dir string) (string, context.CancelFunc, func() erro
 	logs := new(syncBuffer)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-bcrypt-cost", "4"}, noEnv, io.Discard, logs)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-bcrypt-cost", "4"}, noEnv, nil, io.Discard, logs)
 	}()
 	wait := sync.OnceValue(func() error { return <-done })
 	addrRe := regexp.MustCompile(`msg=serving addr=(\S+)`)
@@ -158,10 +158,10 @@ func TestBackupWhileServing(t *testing.T) {
 
 	dst := filepath.Join(t.TempDir(), "backup.db")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"backup", "-data", dir, dst}, noEnv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"backup", "-data", dir, dst}, noEnv, nil, &out, io.Discard); err != nil {
 		t.Fatalf("backup: %v", err)
 	}
-	if err := run(context.Background(), []string{"backup", "-data", dir, dst}, noEnv, &out, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"backup", "-data", dir, dst}, noEnv, nil, &out, io.Discard); err == nil {
 		t.Fatal("backup overwrote an existing file")
 	}
 	st, err := store.Open(context.Background(), dst, store.Options{})
@@ -172,7 +172,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if _, err := st.UserByEmail(context.Background(), "kept@example.com"); err != nil {
 		t.Fatalf("backup lacks the user: %v", err)
 	}
-	if err := run(context.Background(), []string{"backup", "-data", t.TempDir(), dst + "2"}, noEnv, &out, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"backup", "-data", t.TempDir(), dst + "2"}, noEnv, nil, &out, io.Discard); err == nil {
 		t.Fatal("backup of a missing database succeeded")
 	}
 }
@@ -185,10 +185,10 @@ func TestMakeAdmin(t *testing.T) {
 	done()
 
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"make-admin", "-data", dir, "BOSS@example.com"}, noEnv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"make-admin", "-data", dir, "BOSS@example.com"}, noEnv, nil, &out, io.Discard); err != nil {
 		t.Fatalf("make-admin: %v", err)
 	}
-	if err := run(context.Background(), []string{"make-admin", "-data", dir, "nobody@example.com"}, noEnv, &out, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"make-admin", "-data", dir, "nobody@example.com"}, noEnv, nil, &out, io.Discard); err == nil {
 		t.Fatal("make-admin of an unknown email succeeded")
 	}
 	st, _ := store.Open(context.Background(), filepath.Join(dir, "app.db"), store.Options{})
@@ -201,7 +201,7 @@ func TestMakeAdmin(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, noEnv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"version"}, noEnv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "maru ") {
@@ -252,8 +252,55 @@ func TestAddressInUse(t *testing.T) {
 	dir := t.TempDir()
 	base, _, _, _ := startApp(t, dir)
 	addr := strings.TrimPrefix(base, "http://")
-	err := run(context.Background(), []string{"-addr", addr, "-data", t.TempDir()}, noEnv, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"-addr", addr, "-data", t.TempDir()}, noEnv, nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("second server on %s: %v", addr, err)
+	}
+}
+
+func TestSetPassword(t *testing.T) {
+	dir := t.TempDir()
+	base, stop, done, _ := startApp(t, dir)
+	register(t, base, "forgot@example.com")
+	stop()
+	done()
+
+	setPw := func(stdin string, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"set-password", "-data", dir}, args...), noEnv, strings.NewReader(stdin), &out, io.Discard)
+		return out.String(), err
+	}
+	if _, err := setPw("", "forgot@example.com"); err == nil {
+		t.Fatal("set-password without a password succeeded")
+	}
+	if _, err := setPw("short\n", "forgot@example.com"); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Fatalf("a short password: %v", err)
+	}
+	if _, err := setPw("a good new password\n", "nobody@example.com"); err == nil {
+		t.Fatal("set-password of an unknown email succeeded")
+	}
+	if _, err := setPw("a good new password\r\n", "forgot@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := setPw("", "-generate", "forgot@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, generated, ok := strings.Cut(strings.Split(out, "\n")[0], ": ")
+	if !ok || len(generated) != 16 {
+		t.Fatalf("generated password not printed: %q", out)
+	}
+	st, _ := store.Open(context.Background(), filepath.Join(dir, "app.db"), store.Options{})
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := st.Authenticate(ctx, "forgot@example.com", "a good new password"); err == nil {
+		t.Fatal("the password set before -generate still works")
+	}
+	if _, err := st.Authenticate(ctx, "forgot@example.com", generated); err != nil {
+		t.Fatalf("the generated password: %v", err)
+	}
+	log, _ := st.AuditLog(ctx, 0, 10)
+	if len(log) != 2 || log[0].Actor != "operator" || log[0].Action != "user.set_password" {
+		t.Fatalf("audit log %+v", log)
 	}
 }

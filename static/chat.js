@@ -314,11 +314,12 @@
           break;
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       if (sock !== ws) return;
       var wasReady = ready;
       sock = null;
       ready = false;
+      if (ev.code === 4401) stop(t("loggedout")); // the session ended
       if (stopped) return;
       // Refused before it opened: find out whether the session ended or
       // the room went (history answers 401 or 404 and stops the retries).

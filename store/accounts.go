@@ -29,6 +29,7 @@ const (
 	msgWrongOldPassword = "Your old password was entered incorrectly. Please enter it again."
 	msgWrongPassword    = "The password is not correct."
 	msgResetInvalid     = "This password reset link is invalid, used or expired."
+	msgLastAdmin        = "You are the last admin: make another user admin first."
 )
 
 // newPassword validates password for the account with email and reports
@@ -240,6 +241,15 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64, password string
 		return Invalid("password", msgWrongPassword)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if u.IsAdmin {
+			var admins int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE is_admin = 1 AND deleted_at IS NULL`).Scan(&admins); err != nil {
+				return fmt.Errorf("count admins: %w", err)
+			}
+			if admins <= 1 {
+				return Invalid("non_field_errors", msgLastAdmin)
+			}
+		}
 		steps := []struct{ sql, what string }{
 			{`DELETE FROM friends WHERE user_id = ?1 OR friend_id = ?1`, "friends"},
 			{`DELETE FROM refresh_tokens WHERE user_id = ?1`, "tokens"},

@@ -259,6 +259,21 @@ func TestDeleteAccount(t *testing.T) {
 	}
 }
 
+// The last admin cannot leave: nobody could run the community after them.
+func TestLastAdminCannotDeleteAccount(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	a := mustCreate(t, s, "a@example.com")
+	b := mustCreate(t, s, "b@example.com")
+	s.SetAdmin(ctx, a.Email, true)
+	wantField(t, s.DeleteAccount(ctx, a.ID, testPw), "non_field_errors")
+	s.SetAdmin(ctx, b.Email, true)
+	if err := s.DeleteAccount(ctx, a.ID, testPw); err != nil {
+		t.Fatalf("an admin with another admin left: %v", err)
+	}
+	wantField(t, s.DeleteAccount(ctx, b.ID, testPw), "non_field_errors")
+}
+
 func TestDisabledAccountCannotLogIn(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

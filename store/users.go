@@ -145,6 +145,9 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 		}
 	}
 	checkText(v, "nickname", nickname, MaxNicknameLen)
+	if nu.RequireInvite && strings.TrimSpace(nu.Invite) == "" {
+		v.Add("invite", "This field is required.")
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

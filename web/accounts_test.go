@@ -320,18 +320,18 @@ func TestVerifiedTokenCacheHonoursExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, ok := ta.accessUserID(tok); !ok || id != 7 {
+	if id, _, ok := ta.accessUserID(tok); !ok || id != 7 {
 		t.Fatalf("fresh token: %d, %v", id, ok)
 	}
 	if _, ok := ta.verified[tok]; !ok {
 		t.Fatal("verified token not remembered")
 	}
 	now = now.Add(2 * time.Minute)
-	if _, ok := ta.accessUserID(tok); ok {
+	if _, _, ok := ta.accessUserID(tok); ok {
 		t.Fatal("an expired token was accepted from the cache")
 	}
 	refresh, _, _ := ta.issue(tokenRefresh, 7)
-	if _, ok := ta.accessUserID(refresh); ok {
+	if _, _, ok := ta.accessUserID(refresh); ok {
 		t.Fatal("a refresh token was accepted as an access token")
 	}
 }

@@ -15,9 +15,14 @@ type registrationRequest struct {
 	Email    *string `json:"email"`
 	Password *string `json:"password"`
 	Nickname *string `json:"nickname"`
+	Invite   *string `json:"invite"`
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Signup == SignupClosed {
+		s.writeError(w, r, errSignupClosed)
+		return
+	}
 	var req registrationRequest
 	if err := s.readJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -32,6 +37,9 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	nu := store.NewUser{Email: *req.Email, Password: *req.Password}
 	if req.Nickname != nil {
 		nu.Nickname = *req.Nickname
+	}
+	if req.Invite != nil {
+		nu.Invite = *req.Invite
 	}
 	u, err := s.createUser(r, nu)
 	if err != nil {
@@ -50,7 +58,10 @@ type loginRequest struct {
 	Password *string `json:"password"`
 }
 
-var errBadCredentials = store.Invalid("non_field_errors", "Unable to log in with provided credentials.")
+var (
+	errBadCredentials  = store.Invalid("non_field_errors", "Unable to log in with provided credentials.")
+	errAccountDisabled = store.Invalid("non_field_errors", "This account has been disabled.")
+)
 
 // checkLogin checks an email and password under the login throttle, for
 // the API and the login page alike. Wrong ones are errBadCredentials; too
@@ -68,6 +79,9 @@ func (s *Server) checkLogin(r *http.Request, email, password string) (*store.Use
 		return nil, err
 	}
 	u, err := s.store.Authenticate(r.Context(), email, password)
+	if errors.Is(err, store.ErrAccountDisabled) {
+		return nil, errAccountDisabled
+	}
 	if errors.Is(err, store.ErrInvalidCredentials) {
 		return nil, errBadCredentials
 	}
@@ -140,12 +154,16 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errUserGone)
 		return
 	}
+	if err == nil && (u.Disabled || u.Deleted) {
+		s.writeError(w, r, errUserInactive)
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	info(r).user = u
-	access, _, err := s.tokens.issue(tokenAccess, u.ID)
+	access, err := s.tokens.issueAccess(u)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

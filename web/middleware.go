@@ -196,7 +196,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				u, err := s.store.UserByID(r.Context(), id)
 				switch {
 				case err == nil:
-					ri.user = u
+					if s.sessionValidFor(r.Context(), u) {
+						ri.user = u
+					}
 				case errors.Is(err, store.ErrNotFound):
 					// The account is gone; the session means nothing any more.
 				default:
@@ -207,6 +209,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sessionEpochKey holds the user's auth epoch when the session began.
+const sessionEpochKey = "auth_epoch"
+
+// sessionValidFor reports whether the browser session of ctx may act as u:
+// not once u is disabled or closed, nor once u's password changed after
+// the session began (the epoch moved on).
+func (s *Server) sessionValidFor(ctx context.Context, u *store.User) bool {
+	return !u.Disabled && !u.Deleted && s.sessions.GetInt64(ctx, sessionEpochKey) == u.AuthEpoch
 }
 
 // sessionUserID is the user id the browser session holds, or 0. The session

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -72,15 +73,23 @@ func (sp *apiSpec) schema(ptr string) *jsonschema.Schema {
 	return s
 }
 
-// at returns the value at the keys of the document, or nil.
+// at returns the value at the keys (array indexes in decimal) of the
+// document, or nil.
 func (sp *apiSpec) at(keys ...string) any {
 	var v any = sp.raw
 	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
 			return nil
 		}
-		v = m[k]
 	}
 	return v
 }
@@ -177,6 +186,38 @@ func (sp *apiSpec) checkRequest(op string, body []byte) {
 		sp.t.Fatalf("%s: accepted a JSON body that the document does not describe: %s", op, body)
 	}
 	sp.validate(op+" request", pointer(keys...), body)
+}
+
+// checkQuery checks the query parameters of a request to op: each must be
+// documented, and when the server accepted them (ok), their values must
+// match their schemas.
+func (sp *apiSpec) checkQuery(op, rawQuery string, ok bool) {
+	sp.t.Helper()
+	method, path, _ := strings.Cut(op, " ")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		sp.t.Fatalf("%s: query %q: %v", op, rawQuery, err)
+	}
+	params, _ := sp.at("paths", path, strings.ToLower(method), "parameters").([]any)
+	for name, vals := range q {
+		i := slices.IndexFunc(params, func(p any) bool {
+			pm := p.(map[string]any)
+			return pm["in"] == "query" && pm["name"] == name
+		})
+		if i < 0 {
+			sp.t.Fatalf("%s: query parameter %q is not documented", op, name)
+		}
+		if !ok {
+			continue
+		}
+		ptr := pointer("paths", path, strings.ToLower(method), "parameters", strconv.Itoa(i), "schema")
+		v := vals[0]
+		if typ, _ := sp.at("paths", path, strings.ToLower(method), "parameters", strconv.Itoa(i), "schema", "type").(string); typ != "integer" {
+			b, _ := json.Marshal(v)
+			v = string(b)
+		}
+		sp.validate(fmt.Sprintf("%s: query parameter %s=%s", op, name, vals[0]), ptr, []byte(v))
+	}
 }
 
 func TestOpenAPICoversEveryRoute(t *testing.T) {
@@ -278,16 +319,16 @@ func TestAPIDocsServed(t *testing.T) {
 		o := sp.at("paths", path, strings.ToLower(method)).(map[string]any)
 		page.wantBody(
 			`id="`+o["operationId"].(string)+`"`,
-			`<span class="method m-`+method+`">`+method+`</span> <code class="path">`+path+`</code>`,
+			`<span class="api-method m-`+method+`">`+method+`</span> <code class="api-path">`+path+`</code>`,
 			template.HTMLEscapeString(o["summary"].(string)),
 		)
 	}
 	for name := range sp.at("components", "schemas").(map[string]any) {
 		page.wantBody(`id="schema-` + name + `"`)
 	}
-	// Nothing is fetched from elsewhere: the page's only resources are ours.
-	if bytes.Contains(page.Body, []byte("<script")) || bytes.Contains(page.Body, []byte(`src="http`)) || bytes.Contains(page.Body, []byte(`href="http`)) {
-		t.Fatal("/api/docs loads something from elsewhere")
+	// Nothing is fetched from elsewhere: every script and stylesheet is ours.
+	if m := regexp.MustCompile(`(src|href)="(https?:)?//`).Find(page.Body); m != nil {
+		t.Fatalf("/api/docs loads something from elsewhere: %s", m)
 	}
 	page.wantBody(`<link rel="stylesheet" href="/static/apidocs.css?v=`)
 }
@@ -320,6 +361,10 @@ func apiCases(e *testEnv) []apiCase {
 	post2 := e.writePost(alice, map[string]any{"title": "Second", "content": "Gone soon"})
 	post3 := e.writePost(alice, map[string]any{"title": "Third", "content": "Gone soon too"})
 	room := e.createRoom(alice, "Lobby")
+	invite, err := e.store.CreateInvite(context.Background(), alice.ID, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bigBody := `{"email": "` + strings.Repeat("a", 1<<20) + `"}`
 	upload := func() *http.Request {
 		ct, body := multipartBody(t, map[string]string{"status": "with a picture"}, "me.png", pngBytes(t, testImage(40, 30, true)))
@@ -391,6 +436,8 @@ func apiCases(e *testEnv) []apiCase {
 		{op: "POST /api/chat/room/", token: bob.Access, body: map[string]string{"name": ""}, status: 400},
 		{op: "POST /api/chat/room/", body: map[string]string{"name": "x"}, status: 401},
 		{op: "GET /api/chat/room/", token: bob.Access, status: 200},
+		{op: "GET /api/chat/room/", url: "/api/chat/room/?page=2&page_size=1", token: bob.Access, status: 200},
+		{op: "GET /api/chat/room/", url: "/api/chat/room/?page_size=x", token: bob.Access, status: 400},
 		{op: "GET /api/chat/room/{id}/", url: roomURL, token: bob.Access, status: 200},
 		{op: "GET /api/chat/room/{id}/", url: "/api/chat/room/999999/", token: bob.Access, status: 404},
 		{op: "POST /api/chat/room/{id}/", url: roomURL, token: bob.Access, status: 200},
@@ -439,6 +486,20 @@ func apiCases(e *testEnv) []apiCase {
 		{op: "DELETE /api/post/categories/{id}", url: catURL(cat2.ID), token: alice.Access, status: 204},
 		{op: "DELETE /api/post/categories/{id}", url: catURL(cat2.ID), token: alice.Access, status: 404},
 		{op: "DELETE /api/post/categories/{id}", url: catURL(cat.ID), token: bob.Access, status: 403},
+		// The account's life, and the admin's tools.
+		{op: "POST /user/password/change/", token: erin.Access, body: map[string]string{"old_password": "wrong one", "new_password": "a new password"}, status: 400},
+		{op: "POST /user/password/change/", token: erin.Access, body: map[string]string{"old_password": testPassword, "new_password": "a new password"}, status: 200},
+		{op: "GET /mysite/user/v1/export/", token: alice.Access, status: 200},
+		{op: "GET /api/admin/invites/", token: bob.Access, status: 403},
+		{op: "POST /api/admin/invites/", token: alice.Access, body: map[string]int{"max_uses": 0}, status: 400},
+		{op: "POST /api/admin/invites/", token: alice.Access, body: map[string]int{"max_uses": 2, "expires_in_days": 3}, status: 201},
+		{op: "GET /api/admin/invites/", token: alice.Access, status: 200},
+		{op: "DELETE /api/admin/invites/{id}/", url: fmt.Sprintf("/api/admin/invites/%d/", invite.ID), token: alice.Access, status: 204},
+		{op: "DELETE /api/admin/invites/{id}/", url: fmt.Sprintf("/api/admin/invites/%d/", invite.ID), token: alice.Access, status: 404},
+		{op: "POST /api/admin/users/{id}/reset-link/", url: fmt.Sprintf("/api/admin/users/%d/reset-link/", bob.ID), token: alice.Access, status: 201},
+		{op: "POST /api/admin/users/{id}/reset-link/", url: "/api/admin/users/999999/reset-link/", token: alice.Access, status: 404},
+		{op: "POST /user/delete/", token: frank.Access, body: map[string]string{"password": "wrong one"}, status: 400},
+		{op: "POST /user/delete/", token: frank.Access, body: map[string]string{"password": testPassword}, status: 204},
 		// Operations.
 		{op: "GET /healthz", status: 200},
 		{op: "GET /api/openapi.json", status: 200},
@@ -494,6 +555,8 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 			t.Fatalf("case for %s requested %s", c.op, res.req)
 		}
 		sp.checkResponse(c.op, res)
+		_, query, _ := strings.Cut(res.req, "?")
+		sp.checkQuery(c.op, query, c.status < 300)
 		if c.status >= 300 {
 			continue
 		}

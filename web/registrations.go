@@ -122,7 +122,7 @@ func (s *Server) createUser(r *http.Request, nu store.NewUser) (*store.User, err
 	if wait := s.registrations.take(addr); wait > 0 {
 		return nil, throttled(wait)
 	}
-	u, err := s.store.CreateUser(r.Context(), nu)
+	u, err := s.signUp(r.Context(), nu)
 	if err != nil {
 		s.registrations.give(addr)
 	}

@@ -33,6 +33,17 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("PUT /mysite/user/v1/profile/edit/", s.requireUser(s.handleProfileEdit))
 	api("PATCH /mysite/user/v1/profile/edit/", s.requireUser(s.handleProfileEdit))
 
+	// The account's life: password, export, leaving.
+	api("POST /user/password/change/", s.requireUser(s.handlePasswordChange))
+	api("GET /mysite/user/v1/export/", s.requireUser(s.handleExport))
+	api("POST /user/delete/", s.requireUser(s.handleDeleteAccount))
+
+	// Admin: invites and password reset links.
+	api("GET /api/admin/invites/", s.requireAdmin(s.handleInvites))
+	api("POST /api/admin/invites/", s.requireAdmin(s.handleCreateInvite))
+	api("DELETE /api/admin/invites/{id}/", s.requireAdmin(s.handleRevokeInvite))
+	api("POST /api/admin/users/{id}/reset-link/", s.requireAdmin(s.handleResetLink))
+
 	// Friends.
 	api("POST /user/add-friend/", s.requireUser(s.handleAddFriend))
 	api("GET /user/friends/", s.requireUser(s.handleFriends))
@@ -80,12 +91,12 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	app.HandleFunc("POST /chat", s.requirePageUser(s.handleChatRoomCreatePage))
 	app.HandleFunc("GET /chat/{id}", s.requirePageUser(s.handleChatRoomPage))
 	app.HandleFunc("POST /chat/{id}", s.requirePageUser(s.handleChatSendPage))
+	handleBoth(app, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 
 	public.Handle("GET /static/", s.assets.handler())
 	public.HandleFunc("GET /media/pictures/{id}", s.handlePicture)
 	publicAPI("GET /healthz", s.handleHealth)
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
-	handleBoth(public, "GET /api/docs", http.HandlerFunc(s.handleAPIDocs))
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
 	return s.limitWrite(s.recoverPanics(s.logRequests(s.identify(s.secureHeaders(public)))))

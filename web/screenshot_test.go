@@ -58,6 +58,8 @@ func TestScreenshots(t *testing.T) {
 		{"login", "/login", ""},
 		{"register", "/register", ""},
 		{"not-found", "/no/such/page", "mina"},
+		{"chat-rooms", "/chat", "mina"},
+		{"chat-room", fmt.Sprintf("/chat/%d", site.room), "mina"},
 	}
 	for _, width := range screenshotWidths {
 		for _, lang := range []string{"en", "ko"} {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -52,6 +53,9 @@ type Config struct {
 	// hour, in bursts of half that (an IPv6 address counts by its /64).
 	// Zero means the default, 60; a negative value turns the limit off.
 	RegisterRate float64
+	// Signup is who may register: SignupOpen (the default), SignupInvite
+	// or SignupClosed.
+	Signup string
 	// ChatMaxLen is the longest chat message, in characters (default 2000).
 	ChatMaxLen int
 	// ChatRate is how many messages per second one socket may send, with
@@ -148,6 +152,9 @@ func (c Config) withDefaults() Config {
 	}
 	dur(&c.ChatWriteTimeout, 10*time.Second)
 	dur(&c.ChatPingInterval, 30*time.Second)
+	if c.Signup == "" {
+		c.Signup = SignupOpen
+	}
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -182,10 +189,10 @@ type Server struct {
 	sockets                            *socketRegistry
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
-	// registers them, which the OpenAPI document must describe; apiDocs is
-	// the reference page rendered from that document.
+	// registers them, which the OpenAPI document must describe; apiDocs
+	// builds, once, what the reference page shows of that document.
 	apiRoutes []string
-	apiDocs   []byte
+	apiDocs   func() (*docsPage, error)
 
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
@@ -204,6 +211,9 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		}
 		base = u
 	}
+	if err := checkSignupMode(cfg.Signup); err != nil {
+		return nil, err
+	}
 	secret, err := st.Secret(context.Background(), "jwt_secret", 32)
 	if err != nil {
 		return nil, err
@@ -213,10 +223,6 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		return nil, err
 	}
 	pages, err := parseTemplates()
-	if err != nil {
-		return nil, err
-	}
-	apiDocs, err := renderAPIDocs(as)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +249,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
 		hub:        chat.NewHub(cfg.ChatQueue),
-		apiDocs:    apiDocs,
+		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
 	s.publish = s.hub
 	s.registrations = newRegistrationLimiter(cfg.RegisterRate, st.Now)

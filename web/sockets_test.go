@@ -117,6 +117,7 @@ func TestCloseUserSockets(t *testing.T) {
 		e.dialWith(path, http.Header{"Cookie": {e.sessionCookie(ann).String()}}),
 	}
 	bobs := e.dialChat(bob, room.ID)
+	bobs.nextOf("chat.presence") // bob is in the room before ann goes
 	e.server.CloseUserSockets(ann.ID)
 	for _, s := range annSockets {
 		if code := s.closed(); code != statusCredentialsGone {

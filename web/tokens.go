@@ -24,6 +24,10 @@ const (
 type tokenClaims struct {
 	TokenType string `json:"token_type"`
 	UserID    int64  `json:"user_id"`
+	// AuthEpoch is the user's auth epoch when an access token was issued: a
+	// password change moves it on, and every access token issued before
+	// stops working at once instead of within its lifetime.
+	AuthEpoch int64 `json:"auth_epoch,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -49,6 +53,7 @@ type tokenAuthority struct {
 
 type verifiedToken struct {
 	userID  int64
+	epoch   int64
 	expires time.Time
 }
 
@@ -68,10 +73,26 @@ func (ta *tokenAuthority) issue(kind string, userID int64) (string, *tokenClaims
 	return ta.issueSince(kind, userID, ta.now())
 }
 
+// issueAccess signs an access token for u, valid while u's auth epoch is
+// the one it has now.
+func (ta *tokenAuthority) issueAccess(u *store.User) (string, error) {
+	return ta.sign(ta.claims(tokenAccess, u.ID, ta.now(), u.AuthEpoch))
+}
+
 // issueSince is issue for a token whose chain started with a login at
 // loginAt: a refresh token then expires after refreshTTL, but never later
 // than refreshMaxAge after loginAt.
 func (ta *tokenAuthority) issueSince(kind string, userID int64, loginAt time.Time) (string, *tokenClaims, error) {
+	c := ta.claims(kind, userID, loginAt, 0)
+	s, err := ta.sign(c)
+	return s, c, err
+}
+
+func (ta *tokenAuthority) sign(c *tokenClaims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(ta.secret)
+}
+
+func (ta *tokenAuthority) claims(kind string, userID int64, loginAt time.Time, epoch int64) *tokenClaims {
 	now := ta.now()
 	exp := now.Add(ta.accessTTL)
 	if kind == tokenRefresh {
@@ -80,17 +101,16 @@ func (ta *tokenAuthority) issueSince(kind string, userID int64, loginAt time.Tim
 			exp = minTime(exp, loginAt.Add(ta.refreshMaxAge))
 		}
 	}
-	c := &tokenClaims{
+	return &tokenClaims{
 		TokenType: kind,
 		UserID:    userID,
+		AuthEpoch: epoch,
 		RegisteredClaims: jwt.RegisteredClaims{
 			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        newJTI(),
 		},
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(ta.secret)
-	return s, c, err
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -117,6 +137,10 @@ var (
 		status: http.StatusUnauthorized,
 		body:   map[string]any{"detail": "Token is blacklisted", "code": "token_not_valid"},
 	}
+	errUserInactive = &apiError{
+		status: http.StatusUnauthorized,
+		body:   map[string]any{"detail": "User is inactive", "code": "user_inactive"},
+	}
 	errUserGone = &apiError{
 		status: http.StatusUnauthorized,
 		body:   map[string]any{"detail": "User not found", "code": "user_not_found"},
@@ -139,17 +163,18 @@ func (ta *tokenAuthority) parse(raw, kind string) (*tokenClaims, bool) {
 	return &c, true
 }
 
-// accessUserID checks an access token and returns the user id it carries.
-func (ta *tokenAuthority) accessUserID(raw string) (int64, bool) {
+// accessUserID checks an access token and returns the user id and auth
+// epoch it carries.
+func (ta *tokenAuthority) accessUserID(raw string) (int64, int64, bool) {
 	ta.mu.RLock()
 	v, ok := ta.verified[raw]
 	ta.mu.RUnlock()
 	if ok && ta.now().Before(v.expires) {
-		return v.userID, true
+		return v.userID, v.epoch, true
 	}
 	c, ok := ta.parse(raw, tokenAccess)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
 	ta.mu.Lock()
 	if len(ta.verified) >= maxVerified {
@@ -166,14 +191,14 @@ func (ta *tokenAuthority) accessUserID(raw string) (int64, bool) {
 	if ta.verified == nil {
 		ta.verified = make(map[string]verifiedToken)
 	}
-	ta.verified[raw] = verifiedToken{userID: c.UserID, expires: c.ExpiresAt.Time}
+	ta.verified[raw] = verifiedToken{userID: c.UserID, epoch: c.AuthEpoch, expires: c.ExpiresAt.Time}
 	ta.mu.Unlock()
-	return c.UserID, true
+	return c.UserID, c.AuthEpoch, true
 }
 
 // userFromAccessToken returns the user an access token stands for.
 func (s *Server) userFromAccessToken(ctx context.Context, raw string) (*store.User, error) {
-	id, ok := s.tokens.accessUserID(raw)
+	id, epoch, ok := s.tokens.accessUserID(raw)
 	if !ok {
 		return nil, errTokenInvalid
 	}
@@ -181,13 +206,22 @@ func (s *Server) userFromAccessToken(ctx context.Context, raw string) (*store.Us
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUserGone
 	}
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled || u.Deleted {
+		return nil, errUserInactive
+	}
+	if epoch != u.AuthEpoch {
+		return nil, errTokenInvalid // issued before the password changed
+	}
+	return u, nil
 }
 
 // tokenPair issues an access and a refresh token for u and records the
 // refresh token, so that it can be revoked.
 func (s *Server) tokenPair(ctx context.Context, u *store.User) (access, refresh string, err error) {
-	access, _, err = s.tokens.issue(tokenAccess, u.ID)
+	access, err = s.tokens.issueAccess(u)
 	if err != nil {
 		return "", "", err
 	}
