@@ -617,3 +617,36 @@ func (s *Store) ListPosts(ctx context.Context, f PostFilter) (*PostPage, error) 
 	}
 	return page, nil
 }
+
+// PostsByAuthor returns how many posts authorID has written and the newest
+// limit of them, newest first: what a profile shows.
+func (s *Store) PostsByAuthor(ctx context.Context, authorID int64, limit int) ([]*Post, int, error) {
+	var total int
+	var ids []int64
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE author_id = ?`, authorID).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM posts WHERE author_id = ? ORDER BY id DESC LIMIT ?`, authorID, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("posts by %d: %w", authorID, err)
+	}
+	posts, err := s.postsByIDs(ctx, ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("posts by %d: %w", authorID, err)
+	}
+	return posts, total, nil
+}

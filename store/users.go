@@ -394,3 +394,75 @@ func (s *Store) PictureByID(ctx context.Context, id int64) (*Picture, error) {
 	p.CreatedAt = fromMicros(created)
 	return &p, nil
 }
+
+// ErrLastAdmin means a change would leave the community without an admin.
+var ErrLastAdmin = errors.New("the last admin cannot stop being one")
+
+// MaxAdminSearchResults caps one search of the admin page.
+const MaxAdminSearchResults = 50
+
+// AdminSearchUsers finds users whose email contains keyword, ignoring case,
+// private ones included (admins manage every account), in the order they
+// registered, at most MaxAdminSearchResults. An empty keyword lists the
+// admins. Characters such as % and _ match themselves.
+func (s *Store) AdminSearchUsers(ctx context.Context, keyword string) ([]*User, error) {
+	keyword = strings.TrimSpace(keyword)
+	where, arg := `is_admin = 1 AND ? = ''`, any("")
+	if keyword != "" {
+		var err error
+		if keyword, err = NormalizeKeyword(keyword); err != nil {
+			return nil, err
+		}
+		where, arg = `email LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(keyword)+"%"
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where+` ORDER BY id LIMIT ?`,
+		arg, MaxAdminSearchResults)
+	if err != nil {
+		return nil, fmt.Errorf("admin search users: %w", err)
+	}
+	defer rows.Close()
+	out := []*User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("admin search users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetAdminByID grants or withdraws the admin role of user id and returns
+// the user as changed. Withdrawing it from the only admin fails with
+// ErrLastAdmin: the count and the change share the write lock, so two
+// admins demoting each other at once cannot both succeed.
+func (s *Store) SetAdminByID(ctx context.Context, id int64, admin bool) (*User, error) {
+	var u *User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if u, err = userByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if u.IsAdmin == admin {
+			return nil
+		}
+		if !admin {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE is_admin = 1`).Scan(&n); err != nil {
+				return fmt.Errorf("count admins: %w", err)
+			}
+			if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = ? WHERE id = ?`, admin, id); err != nil {
+			return fmt.Errorf("set admin: %w", err)
+		}
+		u.IsAdmin = admin
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}

@@ -40,3 +40,11 @@ func (s *Server) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 		next(w, r)
 	})
 }
+
+// canSetAdmin reports whether actor may grant or withdraw target's admin
+// role: admins may, but never for themselves, so that nobody locks
+// themselves out with a slip of the finger. (The store keeps the last
+// admin on top of this.)
+func canSetAdmin(actor, target *store.User) bool {
+	return isAdmin(actor) && actor.ID != target.ID
+}

@@ -1,10 +1,15 @@
 package web
 
+import (
+	"strconv"
+	"strings"
+)
+
 // catalog is every sentence of the pages in both languages. Each area of
 // the site keeps its own table beside its handlers; this joins them, and
 // TestCatalog checks that no key is missing a language or used by a
 // template without an entry.
-var catalog = joinTexts(siteText, accountText, boardText, chatText)
+var catalog = joinTexts(siteText, accountText, boardText, chatText, profileText, userText, friendText, adminText)
 
 func joinTexts(tables ...map[string]text) map[string]text {
 	all := map[string]text{}
@@ -25,7 +30,22 @@ func translateMessage(lang, msg string) string {
 	if t, ok := catalog["msg:"+msg]; ok {
 		return t.in(lang)
 	}
-	return msg
+	// A message that carries a number (a limit) is looked up with the
+	// number as %d, so that one entry serves every field and limit.
+	start := strings.IndexAny(msg, "0123456789")
+	if start < 0 {
+		return msg
+	}
+	end := start
+	for end < len(msg) && msg[end] >= '0' && msg[end] <= '9' {
+		end++
+	}
+	key := "msg:" + msg[:start] + "%d" + msg[end:]
+	n, err := strconv.Atoi(msg[start:end])
+	if _, ok := catalog[key]; !ok || err != nil {
+		return msg
+	}
+	return translate(lang, key, n)
 }
 
 // siteText is the frame of every page: navigation, errors, times.
@@ -74,6 +94,8 @@ var siteText = map[string]text{
 	"error.conflict": {"This change conflicts with existing data.", "기존 데이터와 충돌하는 변경입니다."},
 	"error.home":     {"Back to the board", "게시판으로 돌아가기"},
 
-	"msg:This field is required.":      {"This field is required.", "필수 항목입니다."},
-	"msg:This field may not be blank.": {"This field may not be blank.", "비워 둘 수 없습니다."},
+	"msg:This field is required.":                           {"This field is required.", "필수 항목입니다."},
+	"msg:This field may not be blank.":                      {"This field may not be blank.", "비워 둘 수 없습니다."},
+	"msg:Ensure this field has no more than %d characters.": {"At most %d characters.", "%d자 이하로 입력하세요."},
+	"msg:This field may not contain control characters.":    {"This field may not contain control characters.", "제어 문자는 쓸 수 없습니다."},
 }

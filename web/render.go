@@ -188,7 +188,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if p.Flash == "" && s.sessions != nil && r.Header.Get("Authorization") == "" {
 		if key := s.sessions.PopString(r.Context(), sessionFlashKey); key != "" {
-			p.Flash = p.T(key)
+			if arg := s.sessions.PopString(r.Context(), sessionFlashArgKey); arg != "" {
+				p.Flash = p.T(key, arg)
+			} else {
+				p.Flash = p.T(key)
+			}
 		}
 	}
 	var buf bytes.Buffer
@@ -243,12 +247,24 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, pr problem)
 	s.render(w, r, pr.status, "error", p)
 }
 
-const sessionFlashKey = "flash"
+const (
+	sessionFlashKey    = "flash"
+	sessionFlashArgKey = "flash_arg"
+)
 
 // flash leaves the notice key for the next page the browser shows: the
 // POST/redirect/GET pattern's "Saved".
 func (s *Server) flash(r *http.Request, key string) {
 	s.sessions.Put(r.Context(), sessionFlashKey, key)
+	s.sessions.Remove(r.Context(), sessionFlashArgKey)
+}
+
+// flashWith is flash for a notice that names something ("ann@example.com
+// added"): arg fills the entry's %s when the next page shows it, in that
+// page's language.
+func (s *Server) flashWith(r *http.Request, key, arg string) {
+	s.sessions.Put(r.Context(), sessionFlashKey, key)
+	s.sessions.Put(r.Context(), sessionFlashArgKey, arg)
 }
 
 // redirect sends the browser on to path with 303 See Other, which turns
@@ -297,15 +313,16 @@ func (s *Server) requirePageAdmin(next http.HandlerFunc) http.HandlerFunc {
 // parseForm reads a urlencoded form under the JSON body cap; a multipart
 // one (with a file) under the upload cap.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
-	bodyDeadline(w, s.cfg.BodyTimeout)
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/form-data") {
+		bodyDeadline(w, 4*s.cfg.BodyTimeout) // pictures are larger, and come from phones
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			return formReadError(err)
 		}
 		return nil
 	}
+	bodyDeadline(w, s.cfg.BodyTimeout)
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBytes)
 	if err := r.ParseForm(); err != nil {
 		return formReadError(err)

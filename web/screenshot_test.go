@@ -60,6 +60,13 @@ func TestScreenshots(t *testing.T) {
 		{"not-found", "/no/such/page", "mina"},
 		{"chat-rooms", "/chat", "mina"},
 		{"chat-room", fmt.Sprintf("/chat/%d", site.room), "mina"},
+		{"profile", "/profile", "mina"},
+		{"profile-edit", "/profile/edit", "mina"},
+		{"user", fmt.Sprintf("/users/%d", site.users["joon"].ID), "mina"},
+		{"friends", "/friends?q=example.com", "mina"},
+		{"admin", "/admin", "alex"},
+		{"admin-categories", "/admin/categories", "alex"},
+		{"admin-users", "/admin/users?q=example", "alex"},
 	}
 	for _, width := range screenshotWidths {
 		for _, lang := range []string{"en", "ko"} {

@@ -194,6 +194,8 @@ type Server struct {
 	apiRoutes []string
 	apiDocs   func() (*docsPage, error)
 
+	started time.Time // when NewServer ran: the admin page's uptime
+
 	hub     *chat.Hub
 	publish chat.Publisher // the hub, or later a cross-node broker in front of it
 }
@@ -248,6 +250,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
 		requestIDs: newRequestIDs(),
+		started:    time.Now(),
 		hub:        chat.NewHub(cfg.ChatQueue),
 		apiDocs:    sync.OnceValues(buildAPIDocs),
 	}
