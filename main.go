@@ -67,6 +67,7 @@ type config struct {
 	shutdownWait time.Duration
 	bcryptCost   int
 	generate     bool // set-password: make one up
+	signup       string
 	proxies      []netip.Prefix
 
 	// Deadlines of a connection, and the memory answers may hold.
@@ -128,6 +129,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	dur(&c.shutdownWait, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", 10*time.Second, "how long in-flight requests may run on at shutdown")
 	num(&c.bcryptCost, "bcrypt-cost", "APP_BCRYPT_COST", 0, "password hashing cost; 0 means bcrypt's default (10)")
 	fs.BoolVar(&c.generate, "generate", false, "set-password: make up a password and print it, instead of reading one")
+	str(&c.signup, "signup", "APP_SIGNUP", "open", "who may register: open, invite (with a code from an admin) or closed")
 	var proxies string
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
 	dur(&c.readHeaderTimeout, "read-header-timeout", "APP_READ_HEADER_TIMEOUT", 10*time.Second, "how long a client may take to send a request's headers; 0 = no bound")
@@ -250,22 +252,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return serve(ctx, c, stdout, stderr)
 }
 
-// openExisting opens the database of c, refusing to create one: the
-// maintenance commands act on a server's data, never on an empty new file.
+// openExisting opens the database of c for a maintenance command: it
+// refuses to create one (they act on a server's data, never on an empty
+// new file) and, since a server may be running on it, to migrate one whose
+// schema is not exactly this binary's.
 func openExisting(ctx context.Context, c *config) (*store.Store, error) {
 	if _, err := os.Stat(c.dbPath()); err != nil {
 		return nil, fmt.Errorf("no database at %s (see -data): %w", c.dbPath(), err)
 	}
-	return store.Open(ctx, c.dbPath(), store.Options{BcryptCost: c.bcryptCost})
+	return store.Open(ctx, c.dbPath(), store.Options{BcryptCost: c.bcryptCost, NoMigrate: true})
 }
 
+// backup copies the database of c to dst, reading it only.
 func backup(ctx context.Context, c *config, dst string, stdout io.Writer) error {
-	st, err := openExisting(ctx, c)
-	if err != nil {
-		return err
+	if _, err := os.Stat(c.dbPath()); err != nil {
+		return fmt.Errorf("no database at %s (see -data): %w", c.dbPath(), err)
 	}
-	defer st.Close()
-	if err := st.Backup(ctx, dst); err != nil {
+	if err := store.Backup(ctx, c.dbPath(), dst); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "backup written to", dst)
@@ -381,6 +384,7 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		WriteTimeout:   offIfZero(c.writeTimeout),
 		ResponseMemory: offIfZero(c.responseMemory),
 		RegisterRate:   offIfZero(c.registerRate),
+		Signup:         c.signup,
 	}, logger, st, staticFS())
 	if err != nil {
 		return err

@@ -257,7 +257,7 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64, password string
 			// Private first, so the email search index lets go of the address.
 			{`UPDATE users SET is_private = 1 WHERE id = ?1`, "hide"},
 			{`UPDATE users SET email = ?2, password_hash = '', nickname = ?3, contact_number = '', status = '',
-				is_admin = 0, picture_id = NULL, auth_epoch = auth_epoch + 1, deleted_at = ?4 WHERE id = ?1`, "empty"},
+				is_admin = 0, picture_id = NULL, picture_key = '', auth_epoch = auth_epoch + 1, deleted_at = ?4 WHERE id = ?1`, "empty"},
 			{`DELETE FROM pictures WHERE user_id = ?1`, "pictures"},
 		}
 		for _, st := range steps {

@@ -15,8 +15,10 @@ import (
 // a page from before it. What a change cannot alter is kept: a new post
 // empties the unfiltered list and the lists of its category, its tags and
 // the searches it may match, and nothing else; a chat message, a session, a
-// token or a hit flush touches none of it. Totals of the unfiltered list, a
-// category or a tag are counters: a change adds to them or takes away.
+// token or a hit flush touches none of it. Totals are counters: a change
+// adds to them or takes away, wherever the cache can tell for certain
+// whether the post matches (always, but for a search of short words or of
+// text with accents or cases beyond ASCII, whose total is counted again).
 //
 // A value missing from the cache is computed once however many readers ask
 // for it at the same moment (single flight): the others wait for the first.
@@ -99,11 +101,20 @@ type filterMatch struct {
 	search   bool
 	terms    []string // each must occur in the lowercased text
 	odd      bool     // the query has odd runes: it may match anything
+	// exact: selects tells for certain whether a post without odd runes
+	// matches, so a change can be counted into a total instead of making
+	// it count again. True without a search, and for a search of words of
+	// three characters or more, which the trigram index finds wherever
+	// they occur; a shorter word must begin a word, which selects does not
+	// check.
+	exact bool
 }
 
 func newFilterMatch(f PostFilter, sq searchQuery) *filterMatch {
-	return &filterMatch{category: f.CategoryID, tag: f.Tag, search: f.Search != "", terms: sq.terms,
+	m := &filterMatch{category: f.CategoryID, tag: f.Tag, search: f.Search != "", terms: sq.terms,
 		odd: strings.IndexFunc(f.Search, oddRune) >= 0}
+	m.exact = !m.search || (!m.odd && !sq.short)
+	return m
 }
 
 // selects is exact for the category and the tag, and true for every post
@@ -153,7 +164,15 @@ func (m *filterMatch) affects(ch *boardChange) bool {
 	return m.selects(ch.old) || m.selects(ch.new)
 }
 
-// delta is what ch adds to the total of a filter without a search.
+// counts reports whether delta is exact for ch.
+func (m *filterMatch) counts(ch *boardChange) bool {
+	if ch.all || !m.exact {
+		return false
+	}
+	return !m.search || ((ch.old == nil || !ch.old.odd) && (ch.new == nil || !ch.new.odd))
+}
+
+// delta is what ch adds to the total of m, when counts(ch).
 func (m *filterMatch) delta(ch *boardChange) int {
 	n := 0
 	if m.selects(ch.new) {
@@ -320,11 +339,12 @@ func (b *boardCache) apply(changes []boardChange) {
 			case dropSearches && t.m.search:
 				delete(b.totals, k)
 			case !t.m.affects(ch):
-			case t.m.search || !t.exact:
-				delete(b.totals, k)
-			default:
+			case t.m.counts(ch):
+				// An estimate stays one, off by what it was off by.
 				t.n += t.m.delta(ch)
 				b.totals[k] = t
+			default:
+				delete(b.totals, k)
 			}
 		}
 	}

@@ -248,16 +248,18 @@ func TestColdSearchComputedOnce(t *testing.T) {
 // counting, not by counting again.
 func TestTotalsAreCounters(t *testing.T) {
 	f := newBoardFixture(t)
-	filters := []PostFilter{{}, {CategoryID: f.cat1}, {Tag: "green"}, {CategoryID: f.cat1, Tag: "green"}}
+	filters := []PostFilter{{}, {CategoryID: f.cat1}, {Tag: "green"}, {CategoryID: f.cat1, Tag: "green"}, {Search: "garden"}}
 	want := make([]int, len(filters))
 	for i, pf := range filters {
 		want[i] = f.list(t, pf).Total
 	}
-	f.post(t, "another", "post", f.cat1, "green")
+	f.list(t, PostFilter{Search: "ga"})
+	f.post(t, "another garden", "post", f.cat1, "green")
 	ctx := context.Background()
 	total := func(pf PostFilter) int {
 		t.Helper()
-		tot, err := f.s.board.total(pf.countKey(), newFilterMatch(pf, searchQuery{}), func() (totalEntry, error) {
+		sq, _ := parseSearch(pf.Search)
+		tot, err := f.s.board.total(pf.countKey(), newFilterMatch(pf, sq), func() (totalEntry, error) {
 			t.Fatalf("total of %+v counted again", pf)
 			return totalEntry{}, nil
 		})
@@ -270,6 +272,12 @@ func TestTotalsAreCounters(t *testing.T) {
 		if got := total(pf); got != want[i]+1 {
 			t.Errorf("total of %+v after a post: %d, want %d", pf, got, want[i]+1)
 		}
+	}
+	// A word of two characters must begin a word, which the cache cannot
+	// tell: its total is counted again, and right.
+	before := f.computed()
+	if got := f.list(t, PostFilter{Search: "ga"}).Total; got != want[4]+1 || f.computed() == before {
+		t.Errorf("total of a short search after a post: %d, want %d counted again", got, want[4]+1)
 	}
 	if err := f.s.DeletePost(ctx, 1); err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ type Message struct {
 	RoomID    int64
 	Body      string
 	CreatedAt time.Time
-	// Sender holds only ID, Email, Nickname and PictureID: what a chat
+	// Sender holds only ID, Email, Nickname and the picture: what a chat
 	// frame shows, loaded with the message in one query.
 	Sender User
 }
@@ -158,14 +158,14 @@ func roomByID(ctx context.Context, tx *sql.Tx, id int64) (*Room, error) {
 }
 
 const messageSelect = `SELECT m.id, m.room_id, m.body, m.created_at,
-	u.id, u.email, u.nickname, COALESCE(u.picture_id, 0)
+	u.id, u.email, u.nickname, COALESCE(u.picture_id, 0), u.picture_key
 	FROM chat_messages m JOIN users u ON u.id = m.user_id`
 
 func scanMessage(row scanner) (*Message, error) {
 	var m Message
 	var created int64
 	err := row.Scan(&m.ID, &m.RoomID, &m.Body, &created,
-		&m.Sender.ID, &m.Sender.Email, &m.Sender.Nickname, &m.Sender.PictureID)
+		&m.Sender.ID, &m.Sender.Email, &m.Sender.Nickname, &m.Sender.PictureID, &m.Sender.PictureKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

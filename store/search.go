@@ -17,6 +17,7 @@ type searchQuery struct {
 	tri, word string   // FTS5 MATCH expressions; "" when there is no such term
 	none      bool     // the search can match nothing
 	terms     []string // lowercased strings every match contains (termsOf)
+	short     bool     // has a term of one or two characters
 }
 
 // parseSearch splits q on white space. Each term becomes an FTS5 string,
@@ -56,6 +57,7 @@ func parseSearch(q string) (searchQuery, error) {
 		}
 		word = append(word, quoted+"*")
 		sq.terms = append(sq.terms, termsOf(t, true)...)
+		sq.short = true
 	}
 	sq.tri, sq.word = strings.Join(tri, " "), strings.Join(word, " ")
 	sq.none = sq.tri == "" && sq.word == "" && short > 0

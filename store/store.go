@@ -36,6 +36,11 @@ type Options struct {
 	HashQueue int
 	// Readers caps the reader pool. Zero means 4, enough for a Pi's cores.
 	Readers int
+	// NoMigrate refuses a file whose schema is not exactly this binary's,
+	// and a missing file, instead of migrating or creating it. Operator
+	// commands use it: a server of another version may be running on the
+	// file, and its schema is that server's business.
+	NoMigrate bool
 	// HitFlushInterval is how often hits counted in memory are written.
 	// Zero means DefaultHitFlushInterval.
 	HitFlushInterval time.Duration
@@ -118,6 +123,11 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	if opt.Readers <= 0 {
 		opt.Readers = 4
 	}
+	if opt.NoMigrate {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -147,7 +157,11 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 		h, _ := bcrypt.GenerateFromPassword([]byte("maru-no-such-user"), s.bcryptCost())
 		return h
 	})
-	if err := migrate(ctx, wdb, upto); err != nil {
+	migrateOrCheck := migrate
+	if opt.NoMigrate {
+		migrateOrCheck = checkSchema
+	}
+	if err := migrateOrCheck(ctx, wdb, upto); err != nil {
 		wdb.Close()
 		return nil, err
 	}
@@ -244,23 +258,44 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.rdb.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
 
-// Backup writes a consistent copy of the live database to dst, which must not
-// exist yet. It works while a server is running on the same file.
-func (s *Store) Backup(ctx context.Context, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		return fmt.Errorf("backup: %s already exists", dst)
-	} else if !errors.Is(err, os.ErrNotExist) {
+// Backup writes a consistent copy of the store's database to dst (see
+// the function Backup).
+func (s *Store) Backup(ctx context.Context, dst string) error { return Backup(ctx, s.path, dst) }
+
+// Backup writes a consistent copy of the database file at path to dst,
+// which must not exist yet; it works while a server is running on the
+// file. It only reads the database: it refuses a file whose schema is not
+// exactly this binary's rather than migrate it, and never writes to it,
+// not even a checkpoint. dst is created readable by its owner alone, since
+// it holds password hashes and the token signing secret.
+func Backup(ctx context.Context, path, dst string) error {
+	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	// VACUUM INTO reads in one transaction, so the copy is consistent, but
-	// it cannot run on a query_only reader and should not hold up the
-	// writer: it gets a connection of its own.
-	db, err := sql.Open("sqlite", dsn(s.path, false))
+	// mode=ro: SQLite opens the file read-only, so nothing done here can
+	// write to it. (query_only, the readers' guard, refuses VACUUM INTO.)
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", "busy_timeout(5000)")
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := checkSchema(ctx, db, len(migrations)); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// VACUUM INTO needs a file that is new or empty: creating it first,
+	// exclusively, refuses an existing file and sets the mode.
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f.Close()
+	// VACUUM INTO reads in one transaction, so the copy is consistent.
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		os.Remove(dst)
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil

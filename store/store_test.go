@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -528,5 +530,231 @@ func TestSessionsStore(t *testing.T) {
 	s.rdb.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("%d expired sessions left after purge", n)
+	}
+}
+
+// migrationsBefore is how many migrations come before the one whose file
+// name ends in suffix, for opening a file as the binary before it left it.
+func migrationsBefore(t *testing.T, suffix string) int {
+	t.Helper()
+	for i, m := range migrations {
+		if strings.HasSuffix(m.name, suffix) {
+			return i
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return 0
+}
+
+// Pictures stored before they had keys get one each at the upgrade, and
+// their users' profiles name it, so that every existing picture still
+// shows.
+func TestPictureKeysGivenToExistingPictures(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	old, err := open(ctx, path, Options{BcryptCost: bcrypt.MinCost}, migrationsBefore(t, "_picture_keys.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"a@example.com", "b@example.com", "nopic@example.com"} {
+		if _, err := old.wdb.Exec(`INSERT INTO users (id, email, password_hash, nickname, created_at) VALUES (?, ?, 'x', 'n', 1)`, i+1, email); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			continue
+		}
+		if _, err := old.wdb.Exec(`INSERT INTO pictures (id, user_id, content_type, data, created_at) VALUES (?, ?, 'image/png', ?, 1);
+			UPDATE users SET picture_id = ? WHERE id = ?`, i+1, i+1, []byte("face of "+email), i+1, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	s := openAt(t, path)
+	keys := map[string]bool{}
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		u, err := s.UserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.PictureKey) != 32 || strings.Trim(u.PictureKey, "0123456789abcdef") != "" || keys[u.PictureKey] {
+			t.Fatalf("%s: picture key %q, want 32 fresh hex digits", email, u.PictureKey)
+		}
+		keys[u.PictureKey] = true
+		p, err := s.PictureByKey(ctx, u.PictureKey)
+		if err != nil || string(p.Data) != "face of "+email {
+			t.Fatalf("%s: picture by key: %v, %v", email, p, err)
+		}
+	}
+	if u, _ := s.UserByEmail(ctx, "nopic@example.com"); u.PictureKey != "" || u.PictureID != 0 {
+		t.Fatalf("a user without a picture got %+v", u)
+	}
+}
+
+// The id of a deleted row is never handed out again, not even the highest
+// one after a restart (SQLite reuses it without AUTOINCREMENT): a token, a
+// session or a link naming it can never reach a new user, room or post.
+func TestDeletedHighestIDNotReused(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		table  string
+		create func(t *testing.T, s *Store, i int) int64
+	}{
+		{"users", func(t *testing.T, s *Store, i int) int64 {
+			return mustCreate(t, s, fmt.Sprintf("u%d@example.com", i)).ID
+		}},
+		{"chat_rooms", func(t *testing.T, s *Store, i int) int64 {
+			owner, err := s.UserByEmail(ctx, "owner@example.com")
+			if err != nil {
+				owner = mustCreate(t, s, "owner@example.com")
+			}
+			r, err := s.CreateRoom(ctx, owner.ID, fmt.Sprint("room ", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.ID
+		}},
+		{"posts", func(t *testing.T, s *Store, i int) int64 {
+			author, err := s.UserByEmail(ctx, "author@example.com")
+			if err != nil {
+				author = mustCreate(t, s, "author@example.com")
+			}
+			p, err := s.CreatePost(ctx, NewPost{AuthorID: author.ID, Title: fmt.Sprint("post ", i), Content: "c"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.ID
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.table, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.db")
+			s := openAt(t, path)
+			var last int64
+			for i := range 3 {
+				last = c.create(t, s, i)
+			}
+			if _, err := s.wdb.ExecContext(ctx, `DELETE FROM `+c.table+` WHERE id = ?`, last); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			s = openAt(t, path)
+			if id := c.create(t, s, 9); id <= last {
+				t.Fatalf("new row got id %d; the deleted highest was %d", id, last)
+			}
+		})
+	}
+}
+
+// The migration that rebuilds users and chat_rooms keeps every row, id and
+// reference: the tables that point at them, the email search index and its
+// triggers, and the foreign keys, which hold again afterwards.
+func TestAutoincrementMigrationKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	old, err := open(ctx, path, Options{BcryptCost: bcrypt.MinCost}, migrationsBefore(t, "_autoincrement_ids.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = old.wdb.Exec(`
+		INSERT INTO users (id, email, password_hash, nickname, created_at, is_private) VALUES
+			(3, 'ann@example.com', 'h', 'Ann', 1, 0), (7, 'bob@example.com', 'h', 'Bob', 2, 0), (9, 'cy@example.com', 'h', 'Cy', 3, 1);
+		INSERT INTO pictures (id, user_id, content_type, data, created_at, key) VALUES (1, 3, 'image/png', x'00', 1, 'k');
+		UPDATE users SET picture_id = 1, picture_key = 'k' WHERE id = 3;
+		INSERT INTO friends (user_id, friend_id, created_at) VALUES (3, 7, 1), (7, 3, 1), (9, 3, 1);
+		INSERT INTO chat_rooms (id, name, created_by, created_at) VALUES (4, 'Lobby', 3, 1), (6, 'Other', NULL, 1);
+		INSERT INTO chat_messages (room_id, user_id, body, created_at) VALUES (4, 3, 'hi', 1), (4, 7, 'hello', 2), (6, 9, 'x', 3);
+		INSERT INTO posts (author_id, title, content, created_at, updated_at) VALUES (7, 'title', 'content', 1, 1);
+		INSERT INTO refresh_tokens (jti, user_id, expires_at, login_at) VALUES ('j', 3, 99999999999999999, 1);`)
+	if err != nil {
+		t.Fatalf("seed the old schema: %v", err)
+	}
+	old.Close()
+
+	s := openAt(t, path)
+	for _, table := range []string{"users", "chat_rooms"} {
+		var sqlText string
+		s.rdb.QueryRow(`SELECT sql FROM sqlite_schema WHERE name = ?`, table).Scan(&sqlText)
+		if !strings.Contains(sqlText, "AUTOINCREMENT") {
+			t.Errorf("%s: %s, want AUTOINCREMENT", table, sqlText)
+		}
+	}
+	ann, err := s.UserByID(ctx, 3)
+	if err != nil || ann.Email != "ann@example.com" || ann.PictureKey != "k" || ann.PictureID != 1 {
+		t.Fatalf("user 3 after the migration: %+v, %v", ann, err)
+	}
+	if cy, err := s.UserByID(ctx, 9); err != nil || !cy.IsPrivate {
+		t.Fatalf("user 9: %+v, %v", cy, err)
+	}
+	if fs, err := s.Friends(ctx, 3); err != nil || len(fs) != 1 {
+		t.Fatalf("ann's friends: %+v, %v", fs, err)
+	}
+	if ms, err := s.Messages(ctx, 4, 0, 10); err != nil || len(ms) != 2 || ms[0].Sender.Email != "ann@example.com" {
+		t.Fatalf("room 4's history: %+v, %v", ms, err)
+	}
+	if r, err := s.RoomByID(ctx, 4); err != nil || r.Name != "Lobby" || r.CreatedBy != 3 {
+		t.Fatalf("room 4: %+v, %v", r, err)
+	}
+	// The email index and its triggers: old rows are found, new ones too,
+	// and a private user only by the full address.
+	for kw, want := range map[string]int{"example.com": 1, "dan@ex": 1, "cy@example.com": 1} {
+		if kw == "dan@ex" {
+			mustCreate(t, s, "dan@example.com")
+		}
+		if got, err := s.SearchUsers(ctx, 7, kw); err != nil || len(got) != want {
+			t.Errorf("search %q: %d matches (%v), want %d", kw, len(got), err, want)
+		}
+	}
+	// The foreign keys hold and act again.
+	var fkOn int
+	s.wdb.QueryRow(`PRAGMA foreign_keys`).Scan(&fkOn)
+	if fkOn != 1 {
+		t.Fatal("foreign keys left off after the migration")
+	}
+	if _, err := s.wdb.Exec(`INSERT INTO chat_messages (room_id, user_id, body, created_at) VALUES (99, 3, 'x', 1)`); err == nil {
+		t.Fatal("a message in no room was accepted")
+	}
+	if _, err := s.wdb.Exec(`DELETE FROM chat_rooms WHERE id = 6`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.rdb.QueryRow(`SELECT count(*) FROM chat_messages WHERE room_id = 6`).Scan(&n)
+	if n != 0 {
+		t.Fatal("deleting a room left its messages")
+	}
+	var check string
+	s.rdb.QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	if check != "ok" {
+		t.Fatalf("integrity_check: %s", check)
+	}
+}
+
+// A migration run with foreign keys off may not leave a reference
+// dangling: it is rolled back, and the file stays at its version.
+func TestForeignKeysOffMigrationChecked(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	s := openAt(t, path)
+	mustCreate(t, s, "a@example.com")
+	s.Close()
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	saved := migrations
+	defer func() { migrations = saved }()
+	migrations = append(slices.Clip(saved), migration{name: "999_bad.sql", sql: foreignKeysOff + "\nDELETE FROM users;"})
+	if _, err := db.Exec(`INSERT INTO refresh_tokens (jti, user_id, expires_at) VALUES ('j', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, len(migrations)); err == nil || !strings.Contains(err.Error(), "refers to nothing") {
+		t.Fatalf("migration leaving a dangling reference: %v", err)
+	}
+	var v, users int
+	db.QueryRow(`PRAGMA user_version`).Scan(&v)
+	db.QueryRow(`SELECT count(*) FROM users`).Scan(&users)
+	if v != len(saved) || users != 1 {
+		t.Fatalf("after the refused migration: version %d, %d users; want %d and 1", v, users, len(saved))
 	}
 }

@@ -80,6 +80,7 @@ type NextRefreshToken func(loginAt time.Time) (jti string, expires time.Time, er
 func (s *Store) RotateRefreshToken(ctx context.Context, oldJTI string, userID int64, next NextRefreshToken) error {
 	reused := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		reused = false // fn may run again, on a fresh transaction
 		now := micros(s.now())
 		var loginAt int64
 		err := tx.QueryRowContext(ctx,

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -34,7 +36,8 @@ type User struct {
 	Status        string
 	IsPrivate     bool
 	IsAdmin       bool
-	PictureID     int64 // 0 when the user has no picture
+	PictureID     int64  // 0 when the user has no picture
+	PictureKey    string // the picture's random key, in its URL; "" when none
 	CreatedAt     time.Time
 	// AuthEpoch moves on when the user's password changes: a browser
 	// session from an earlier epoch is over.
@@ -46,7 +49,7 @@ type User struct {
 	Deleted bool
 }
 
-const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), created_at,
+const userColumns = `id, email, password_hash, nickname, contact_number, status, is_private, is_admin, COALESCE(picture_id, 0), picture_key, created_at,
 	auth_epoch, disabled_at IS NOT NULL, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -55,7 +58,7 @@ func scanUser(row scanner) (*User, error) {
 	var u User
 	var created int64
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Nickname, &u.ContactNumber, &u.Status,
-		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &created, &u.AuthEpoch, &u.Disabled, &u.Deleted)
+		&u.IsPrivate, &u.IsAdmin, &u.PictureID, &u.PictureKey, &created, &u.AuthEpoch, &u.Disabled, &u.Deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -290,6 +293,7 @@ type ProfileUpdate struct {
 // Picture is a profile picture, already re-encoded by the caller.
 type Picture struct {
 	ID          int64
+	Key         string // random, in the picture's URL
 	UserID      int64
 	ContentType string
 	Data        []byte
@@ -352,19 +356,22 @@ func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdat
 		}
 		oldPicture := old.PictureID
 		if up.Picture != nil {
+			key := newPictureKey()
 			res, err := tx.ExecContext(ctx,
-				`INSERT INTO pictures (user_id, content_type, data, created_at) VALUES (?, ?, ?, ?)`,
-				userID, up.Picture.ContentType, up.Picture.Data, micros(s.now()))
+				`INSERT INTO pictures (user_id, content_type, data, created_at, key) VALUES (?, ?, ?, ?, ?)`,
+				userID, up.Picture.ContentType, up.Picture.Data, micros(s.now()), key)
 			if err != nil {
 				return fmt.Errorf("insert picture: %w", err)
 			}
 			old.PictureID, _ = res.LastInsertId()
+			old.PictureKey = key
 		} else if up.RemovePicture {
-			old.PictureID = 0
+			old.PictureID, old.PictureKey = 0, ""
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET nickname = ?, contact_number = ?, status = ?, is_private = ?, picture_id = NULLIF(?, 0) WHERE id = ?`,
-			old.Nickname, old.ContactNumber, old.Status, old.IsPrivate, old.PictureID, userID)
+			`UPDATE users SET nickname = ?, contact_number = ?, status = ?, is_private = ?,
+			 picture_id = NULLIF(?, 0), picture_key = ? WHERE id = ?`,
+			old.Nickname, old.ContactNumber, old.Status, old.IsPrivate, old.PictureID, old.PictureKey, userID)
 		if err != nil {
 			return fmt.Errorf("update profile: %w", err)
 		}
@@ -379,12 +386,36 @@ func (s *Store) UpdateProfile(ctx context.Context, userID int64, up ProfileUpdat
 	return u, err
 }
 
+// newPictureKey makes the key a picture is served under: 128 random bits
+// in hex, so that nobody can guess another user's picture URL.
+func newPictureKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// PictureByKey loads the stored picture with the given key.
+func (s *Store) PictureByKey(ctx context.Context, key string) (*Picture, error) {
+	var p Picture
+	var created int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at, key FROM pictures WHERE key = ?`, key).
+		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created, &p.Key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("picture: %w", err)
+	}
+	p.CreatedAt = fromMicros(created)
+	return &p, nil
+}
+
 // PictureByID loads a stored picture.
 func (s *Store) PictureByID(ctx context.Context, id int64) (*Picture, error) {
 	var p Picture
 	var created int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at FROM pictures WHERE id = ?`, id).
-		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created)
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, user_id, content_type, data, created_at, key FROM pictures WHERE id = ?`, id).
+		Scan(&p.ID, &p.UserID, &p.ContentType, &p.Data, &created, &p.Key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,12 +40,13 @@ func (s *Server) profile(r *http.Request, u *store.User) profileJSON {
 }
 
 // picturePath is where u's picture is served, or "" when u has none. Each
-// upload gets a new id, so the URL of a picture never changes its bytes.
+// upload gets a new random key, so the URL of a picture never changes its
+// bytes, and nobody can guess it.
 func picturePath(u *store.User) string {
-	if u.PictureID == 0 {
+	if u.PictureKey == "" {
 		return ""
 	}
-	return "/media/pictures/" + strconv.FormatInt(u.PictureID, 10)
+	return "/media/pictures/" + u.PictureKey
 }
 
 // pictureURL is the URL of u's picture, or nil: absolute under BaseURL, else
@@ -168,7 +168,7 @@ func (s *Server) readProfileForm(w http.ResponseWriter, r *http.Request) (store.
 		if err != nil {
 			return up, store.Invalid("profile_picture", msgNotAFile)
 		}
-		pic, err := processPicture(data)
+		pic, err := processPicture(data, s.pictureSlots)
 		if err != nil {
 			return up, err
 		}
@@ -190,13 +190,16 @@ func parseFormBool(s string) (bool, bool) {
 
 // handlePicture serves a stored picture. Its URL names one immutable
 // picture, so it may be cached for good.
+//
+// Pictures are named by a random key (32 hex digits); anything else,
+// including the numeric ids older versions served them under, is a 404.
 func (s *Server) handlePicture(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.writeError(w, r, err)
+	key := r.PathValue("key")
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		s.writeError(w, r, errNotFound)
 		return
 	}
-	p, err := s.store.PictureByID(r.Context(), id)
+	p, err := s.store.PictureByKey(r.Context(), key)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -204,6 +207,6 @@ func (s *Server) handlePicture(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", p.ContentType)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"p`+strconv.FormatInt(p.ID, 10)+`"`)
+	h.Set("ETag", `"`+p.Key+`"`)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(p.Data))
 }

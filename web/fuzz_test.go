@@ -54,8 +54,9 @@ func FuzzProcessPicture(f *testing.F) {
 	f.Add(pngBytesNoT(img, &buf))
 	f.Add([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
 	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "))
+	slots := make(chan struct{}, 1)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pic, err := processPicture(data)
+		pic, err := processPicture(data, slots)
 		if err != nil {
 			var ve *store.ValidationError
 			if !errors.As(err, &ve) || !ve.Has("profile_picture") {

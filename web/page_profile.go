@@ -169,5 +169,5 @@ func (s *Server) formPicture(r *http.Request) (*store.Picture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read uploaded picture: %w", err)
 	}
-	return processPicture(data)
+	return processPicture(data, s.pictureSlots)
 }

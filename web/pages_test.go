@@ -157,7 +157,7 @@ func TestErrorPagesByRouteKind(t *testing.T) {
 		{"page 405", "DELETE", "/login", 405, true, "does not take that kind of request"},
 		{"api 404", "GET", "/api/nothing/", 404, false, `{"detail":"Not found."}`},
 		{"api 405", "DELETE", "/user/login/", 405, false, `{"detail":"Method \"DELETE\" not allowed."}`},
-		{"page bad number", "GET", "/?page=zero", 400, true, "A valid integer is required."},
+		{"page bad number", "GET", "/?page=zero", 400, true, "Page: give a whole number from 1 up."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

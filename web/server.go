@@ -187,6 +187,9 @@ type Server struct {
 	// Per-user limits on writes; nil when off.
 	postLimit, roomLimit, messageLimit *userLimiter
 	sockets                            *socketRegistry
+	// pictureSlots bounds how many pictures are decoded at once: each may
+	// take up to decodeBudget while it is worked on.
+	pictureSlots chan struct{}
 
 	// apiRoutes lists the patterns of the JSON routes, as routes.go
 	// registers them, which the OpenAPI document must describe; apiDocs
@@ -258,6 +261,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 	s.registrations = newRegistrationLimiter(cfg.RegisterRate, st.Now)
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	s.sockets = newSocketRegistry(max(cfg.ChatSockets, 0))
+	s.pictureSlots = make(chan struct{}, 2)
 	s.postLimit = perHour(cfg.PostRate, st.Now)
 	s.roomLimit = perHour(cfg.RoomRate, st.Now)
 	s.messageLimit = newUserLimiter(cfg.ChatRate, int(math.Ceil(2*cfg.ChatRate)), st.Now)
