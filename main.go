@@ -71,6 +71,11 @@ type config struct {
 	proxies      []netip.Prefix
 	metricsAddr  string
 	corsOrigins  []string
+
+	// Deadlines of a connection, and the memory answers may hold.
+	readHeaderTimeout, idleTimeout, writeTimeout time.Duration
+	responseMemory                               int64
+	registerRate                                 float64
 }
 
 // parseFlags reads flags for the subcommand name. Each flag's default comes
@@ -131,6 +136,13 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	var proxies, origins string
 	str(&origins, "cors-origins", "APP_CORS_ORIGINS", "", "origins of web front ends that may use the API with tokens (https://app.example.org), comma-separated")
 	str(&proxies, "trusted-proxies", "APP_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs, comma-separated")
+	dur(&c.readHeaderTimeout, "read-header-timeout", "APP_READ_HEADER_TIMEOUT", 10*time.Second, "how long a client may take to send a request's headers; 0 = no bound")
+	dur(&c.idleTimeout, "idle-timeout", "APP_IDLE_TIMEOUT", 2*time.Minute, "how long an idle keep-alive connection stays open; 0 = no bound")
+	dur(&c.writeTimeout, "write-timeout", "APP_WRITE_TIMEOUT", time.Minute, "how long writing one response may take (chat sockets excepted); 0 = no bound")
+	var regRate string
+	str(&regRate, "register-rate", "APP_REGISTER_RATE", "60", "accounts one client address may register an hour, in bursts of half that; 0 = no limit")
+	var respMem int
+	num(&respMem, "response-memory", "APP_RESPONSE_MEMORY", 32<<20, "bytes that post lists and posts being answered may hold at once, all requests together; 0 = no bound")
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
 	}
@@ -151,6 +163,10 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-trusted-proxies: %w", err)
 	}
 	c.maxUpload = int64(upload)
+	c.responseMemory = int64(respMem)
+	if c.registerRate, err = strconv.ParseFloat(regRate, 64); err != nil || c.registerRate < 0 {
+		return nil, fs, fmt.Errorf("-register-rate: %q is not a number ≥ 0", regRate)
+	}
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return nil, fs, fmt.Errorf("-log-format: want text or json, not %q", c.logFormat)
@@ -158,6 +174,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		return nil, fs, fmt.Errorf("-chat-max-len: must be at least 1")
 	case c.maxUpload < 1024:
 		return nil, fs, fmt.Errorf("-max-upload: must be at least 1024 bytes")
+	case c.readHeaderTimeout < 0 || c.idleTimeout < 0 || c.writeTimeout < 0 || c.responseMemory < 0:
+		return nil, fs, fmt.Errorf("timeouts and -response-memory may not be negative")
 	case c.accessTTL <= 0 || c.refreshTTL <= 0:
 		return nil, fs, fmt.Errorf("token lifetimes must be positive")
 	case c.postRate < 0 || c.roomRate < 0 || c.chatSockets < 0:
@@ -372,6 +390,9 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		ChatMaxLen:     c.chatMaxLen,
 		ChatRate:       chatRate(c.chatRate),
 		TrustedProxies: c.proxies,
+		WriteTimeout:   offIfZero(c.writeTimeout),
+		ResponseMemory: offIfZero(c.responseMemory),
+		RegisterRate:   offIfZero(c.registerRate),
 		Signup:         c.signup,
 		Metrics:        c.metricsAddr != "",
 		CORSOrigins:    c.corsOrigins,
@@ -387,8 +408,8 @@ func serve(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: c.readHeaderTimeout,
+		IdleTimeout:       c.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

@@ -29,6 +29,11 @@ type Options struct {
 	// BcryptCost is the work factor of password hashes. Zero means bcrypt's
 	// default; tests lower it to keep the suite fast.
 	BcryptCost int
+	// HashSlots is how many password hashes may run at once (zero: half
+	// the cores, at least one); HashQueue how many more may wait for one
+	// (zero: 16 per slot) before the store answers ErrBusy.
+	HashSlots int
+	HashQueue int
 	// Readers caps the reader pool. Zero means 4, enough for a Pi's cores.
 	Readers int
 	// NoMigrate refuses a file whose schema is not exactly this binary's,
@@ -57,6 +62,7 @@ type Store struct {
 	postStmts    postStmts
 	chatStmts    chatStmts
 	dummyHash    func() []byte
+	hash         *hasher
 
 	writes  writeQueue    // writes waiting for a group commit
 	writing *pendingWrite // the write whose fn the leader runs now
@@ -147,6 +153,7 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 	s.exactTotal, s.countBudget = maxExactTotal, searchCountBudget
 	// Made on first use rather than at start-up: hashing costs tens of
 	// milliseconds on a Pi, and most starts never see an unknown email.
+	s.hash = newHasher(opt.HashSlots, opt.HashQueue)
 	s.dummyHash = sync.OnceValue(func() []byte {
 		h, _ := bcrypt.GenerateFromPassword([]byte("maru-no-such-user"), s.bcryptCost())
 		return h

@@ -242,25 +242,57 @@ func TestCreateUserValidation(t *testing.T) {
 	}
 }
 
-// Password hashing waits for a free slot, and gives up with its context.
+// Password hashing waits for a free slot, and gives up with its context;
+// when the queue of waiters is full too, it refuses at once with ErrBusy
+// instead of growing.
 func TestPasswordHashingIsBounded(t *testing.T) {
-	s := openTest(t)
-	for range cap(hashSlots) {
-		hashSlots <- struct{}{}
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
+		Options{BcryptCost: bcrypt.MinCost, HashSlots: 1, HashQueue: 1})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	s.hash.slots <- struct{}{} // the one slot is busy
+	s.hash.waiting <- struct{}{}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	_, err := s.CreateUser(ctx, NewUser{Email: "queued@example.com", Password: "long enough pw"})
+	_, err = s.CreateUser(ctx, NewUser{Email: "queued@example.com", Password: "long enough pw"})
 	cancel()
-	for range cap(hashSlots) {
-		<-hashSlots
-	}
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("CreateUser with every hash slot taken: %v, want the context's deadline", err)
+		t.Fatalf("CreateUser with the hash slot taken: %v, want the context's deadline", err)
 	}
-	if _, err := s.UserByEmail(context.Background(), "queued@example.com"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("a user was created anyway: %v", err)
+	s.hash.waiting <- struct{}{} // and the one place in the queue too
+	_, err = s.CreateUser(context.Background(), NewUser{Email: "busy@example.com", Password: "long enough pw"})
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("CreateUser with a full queue: %v, want ErrBusy", err)
+	}
+	if _, err := s.Authenticate(context.Background(), "busy@example.com", "long enough pw"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Authenticate with a full queue: %v, want ErrBusy", err)
+	}
+	<-s.hash.waiting
+	<-s.hash.waiting
+	<-s.hash.slots
+	for _, email := range []string{"queued@example.com", "busy@example.com"} {
+		if _, err := s.UserByEmail(context.Background(), email); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s was created anyway: %v", email, err)
+		}
 	}
 	mustCreate(t, s, "later@example.com")
+}
+
+// A taken email is found before the password is hashed: a duplicate costs
+// no CPU.
+func TestDuplicateEmailIsNotHashed(t *testing.T) {
+	s := openTest(t)
+	mustCreate(t, s, "Taken@example.com")
+	before := s.PasswordHashes()
+	_, err := s.CreateUser(context.Background(), NewUser{Email: "taken@EXAMPLE.com", Password: "another long pw"})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !ve.Has("email") {
+		t.Fatalf("duplicate: %v, want an email ValidationError", err)
+	}
+	if got := s.PasswordHashes() - before; got != 0 {
+		t.Fatalf("a duplicate registration hashed %d passwords, want 0", got)
+	}
 }
 
 func TestAuthenticate(t *testing.T) {

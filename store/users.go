@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"runtime"
 	"strings"
 	"time"
 	"unicode"
@@ -125,6 +124,10 @@ func validatePassword(v *ValidationError, password, email string) {
 	}
 }
 
+func errEmailTaken() error {
+	return Invalid("email", "A user is already registered with this e-mail address.")
+}
+
 // CreateUser validates nu, hashes the password and stores the new account.
 // A taken email (in any case) is a ValidationError on "email".
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
@@ -151,6 +154,15 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// A taken address is found before the costly hash; the unique index
+	// still decides a race between two registrations of one address.
+	var taken bool
+	if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE email = ?)`, email).Scan(&taken); err != nil {
+		return nil, fmt.Errorf("check email: %w", err)
+	}
+	if taken {
+		return nil, errEmailTaken()
+	}
 	hash, err := s.hashPassword(ctx, nu.Password)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
@@ -166,7 +178,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 			`INSERT INTO users (email, password_hash, nickname, created_at) VALUES (?, ?, ?, ?)`,
 			email, string(hash), nickname, micros(s.now()))
 		if isUniqueViolation(err) {
-			return Invalid("email", "A user is already registered with this e-mail address.")
+			return errEmailTaken()
 		}
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
@@ -178,36 +190,21 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, err
 }
 
-// hashSlots bounds how many password hashes are computed at once. Each
-// takes tens of milliseconds of CPU (hundreds on a Pi); a flood of
-// registrations or logins queues here instead of taking every core from
-// the rest of the server.
-var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/2))
-
-func acquireHashSlot(ctx context.Context) error {
-	select {
-	case hashSlots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+func (s *Store) hashPassword(ctx context.Context, password string) (hash []byte, err error) {
+	if herr := s.hash.do(ctx, func() {
+		hash, err = bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost())
+	}); herr != nil {
+		return nil, herr
 	}
-}
-
-func (s *Store) hashPassword(ctx context.Context, password string) ([]byte, error) {
-	if err := acquireHashSlot(ctx); err != nil {
-		return nil, err
-	}
-	defer func() { <-hashSlots }()
-	return bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost())
+	return hash, err
 }
 
 // checkPassword reports whether password matches hash.
-func (s *Store) checkPassword(ctx context.Context, hash []byte, password string) (bool, error) {
-	if err := acquireHashSlot(ctx); err != nil {
-		return false, err
-	}
-	defer func() { <-hashSlots }()
-	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
+func (s *Store) checkPassword(ctx context.Context, hash []byte, password string) (ok bool, err error) {
+	err = s.hash.do(ctx, func() {
+		ok = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	})
+	return ok, err
 }
 
 func (s *Store) bcryptCost() int {
@@ -224,7 +221,10 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	if errors.Is(err, ErrNotFound) {
 		// Compare anyway, so that a login takes as long for a missing
 		// account as for a wrong password.
-		s.checkPassword(ctx, s.dummyHash(), password)
+		// A busy hasher answers alike for every email, too.
+		if _, err := s.checkPassword(ctx, s.dummyHash(), password); err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
 	if err != nil {

@@ -277,16 +277,15 @@ func TestLoginThrottled(t *testing.T) {
 func TestThrottleWindowExpires(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := newFailureLimiter(2, time.Minute, func() time.Time { return now })
-	l.fail("k")
-	l.fail("k")
-	if l.blocked("k") != time.Minute {
-		t.Fatalf("blocked = %v, want a minute", l.blocked("k"))
+	l.take("k")
+	l.take("k")
+	if d := l.take("k"); d != time.Minute {
+		t.Fatalf("blocked = %v, want a minute", d)
 	}
 	now = now.Add(61 * time.Second)
-	if d := l.blocked("k"); d != 0 {
+	if d := l.take("k"); d != 0 {
 		t.Fatalf("still blocked %v after the window", d)
 	}
-	l.fail("k")
 	l.reset("k")
 	if len(l.keys) != 0 {
 		t.Fatal("reset kept the key")

@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"maru/store"
 )
@@ -39,7 +41,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if req.Invite != nil {
 		nu.Invite = *req.Invite
 	}
-	u, err := s.signUp(r.Context(), nu)
+	u, err := s.createUser(r, nu)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -65,8 +67,15 @@ var (
 // the API and the login page alike. Wrong ones are errBadCredentials; too
 // many of them a 429. On success the request's user is the one found.
 func (s *Server) checkLogin(r *http.Request, email, password string) (*store.User, error) {
+	// No account has a longer address: refuse it before it costs a
+	// throttle entry or a password hash.
+	if utf8.RuneCountInString(email) > store.MaxEmailLen {
+		return nil, store.Invalid("email", fmt.Sprintf("Ensure this field has no more than %d characters.", store.MaxEmailLen))
+	}
 	account, addr := strings.ToLower(store.NormalizeEmail(email)), clientAddr(r)
-	if err := s.logins.check(account, addr); err != nil {
+	// The attempt is counted before the password is checked, so that
+	// parallel guesses cannot all pass the throttle before one fails.
+	if err := s.logins.begin(account, addr); err != nil {
 		return nil, err
 	}
 	u, err := s.store.Authenticate(r.Context(), email, password)
@@ -74,13 +83,13 @@ func (s *Server) checkLogin(r *http.Request, email, password string) (*store.Use
 		return nil, errAccountDisabled
 	}
 	if errors.Is(err, store.ErrInvalidCredentials) {
-		s.logins.failed(account, addr)
 		return nil, errBadCredentials
 	}
 	if err != nil {
+		s.logins.abandon(account, addr)
 		return nil, err
 	}
-	s.logins.succeeded(account)
+	s.logins.succeeded(account, addr)
 	info(r).user = u
 	return u, nil
 }

@@ -178,11 +178,20 @@ func (s *Server) handlePostDetail(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		view = s.store.PostByID // a HEAD (a link preview, a crawler) is not a reader
 	}
+	// Anyone may ask for any post as often as they like: like a page,
+	// what a post holds while it is answered comes out of the budget.
+	res, err := s.responses.reserve(r.Context(), 3*maxPostBytes+streamChunk, s.budgetWait())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer res.release()
 	p, err := view(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	res.shrink(pageNeeds([]*store.Post{p}))
 	s.writePost(w, http.StatusOK, p)
 }
 
@@ -325,11 +334,19 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Reserve for the largest page this could be, then keep what it is.
+	res, err := s.responses.reserve(r.Context(), int64(f.PageSize+2)*maxPostBytes+streamChunk, s.budgetWait())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer res.release()
 	page, err := s.store.ListPosts(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	res.shrink(pageNeeds(page.Posts))
 	keep := []string{"search", "category", "tag"}
 	s.setPageHeaders(w, "/api/post/", q, keep, f.Page, f.PageSize, page.Total)
 	if page.Estimated && len(page.Posts) == f.PageSize && f.Page*f.PageSize >= page.Total {

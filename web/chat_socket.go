@@ -81,6 +81,9 @@ func (s *Server) handleChatSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.sockets.release(slot)
+	// The deadline of ordinary responses would cut the socket off after
+	// WriteTimeout; the socket bounds each write itself (writeFrames).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, by the rule just described
 		CompressionMode:    websocket.CompressionDisabled,

@@ -46,6 +46,8 @@ func problemOf(err error) (p problem, ok bool) {
 		p = problem{status: http.StatusRequestEntityTooLarge, body: detail(msgTooLarge)}
 	case errors.Is(err, store.ErrNotFound):
 		p = problem{status: http.StatusNotFound, body: detail(msgNotFound)}
+	case errors.Is(err, store.ErrBusy):
+		p = problem{status: errBusy.status, body: errBusy.body, header: errBusy.header}
 	case errors.Is(err, store.ErrConflict):
 		p = problem{status: http.StatusBadRequest, body: map[string][]string{"non_field_errors": {"This change conflicts with existing data."}}, msgKey: "error.conflict"}
 	default:

@@ -129,7 +129,7 @@ func (s *Server) handleRegisterSubmit(w http.ResponseWriter, r *http.Request) {
 		err = store.Invalid("password2", p.T("register.mismatch"))
 	} else {
 		var u *store.User
-		u, err = s.signUp(r.Context(), nu)
+		u, err = s.createUser(r, nu)
 		if err == nil {
 			if err := s.startSession(r, u); err != nil {
 				s.writeError(w, r, err)

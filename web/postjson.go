@@ -73,17 +73,40 @@ func (e *postEncoder) appendPost(dst []byte, p *store.Post) []byte {
 	return ep.append(dst, p.Hit)
 }
 
-// writePosts answers with a JSON array of posts.
+// writePosts answers with a JSON array of posts. A page that encodes to
+// less than streamChunk goes out in one write with its Content-Length;
+// a larger one is written a chunk at a time as it is encoded, so that
+// no page, up to 100 posts of 50,000 characters each escaped to 6 bytes,
+// is ever whole in memory (pageNeeds is what it holds at most). If the
+// client stops reading, the write deadline ends the answer and the loop.
 func (s *Server) writePosts(w http.ResponseWriter, posts []*store.Post) {
-	buf := make([]byte, 0, 1024*(len(posts)+1))
+	buf := make([]byte, 0, min(1024*(len(posts)+1), 2*streamChunk))
 	buf = append(buf, '[')
+	streaming := false
 	for i, p := range posts {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = s.postJSON.appendPost(buf, p)
+		if len(buf) < streamChunk {
+			continue
+		}
+		if !streaming {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			streaming = true
+		}
+		if _, err := w.Write(buf); err != nil {
+			return // cut off: too slow, or gone
+		}
+		buf = buf[:0]
 	}
-	writeBytes(w, http.StatusOK, append(buf, "]\n"...))
+	buf = append(buf, "]\n"...)
+	if !streaming {
+		writeBytes(w, http.StatusOK, buf)
+		return
+	}
+	w.Write(buf)
 }
 
 // writePost answers with one post.

@@ -127,7 +127,7 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
 	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
 
-	return s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(s.cors(public))))))
+	return s.limitWrite(s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(s.cors(public)))))))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:

@@ -49,6 +49,10 @@ type Config struct {
 	// five times as many, may have within LoginWindow before it gets 429.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// RegisterRate is how many accounts one client address may register an
+	// hour, in bursts of half that (an IPv6 address counts by its /64).
+	// Zero means the default, 60; a negative value turns the limit off.
+	RegisterRate float64
 	// Signup is who may register: SignupOpen (the default), SignupInvite
 	// or SignupClosed.
 	Signup string
@@ -78,6 +82,16 @@ type Config struct {
 	// and finds dead peers.
 	ChatWriteTimeout time.Duration
 	ChatPingInterval time.Duration
+	// WriteTimeout bounds the writing of each response, from the moment
+	// its handler starts: a client that stops reading is cut off then
+	// instead of holding its answer in memory (60 s by default; negative:
+	// no bound). Chat sockets are exempt, they have their own timeouts.
+	WriteTimeout time.Duration
+	// ResponseMemory bounds the bytes that post lists and posts being
+	// answered hold at once, over all requests together (32 MiB by
+	// default; negative: no bound). Requests beyond it wait, and get 503
+	// after half of WriteTimeout.
+	ResponseMemory int64
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For and X-Forwarded-Proto headers are believed. Empty:
 	// the peer is the client, whatever the headers say.
@@ -105,6 +119,15 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	dur(&c.BodyTimeout, 30*time.Second)
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+	if c.RegisterRate == 0 {
+		c.RegisterRate = 60
+	}
+	if c.ResponseMemory == 0 {
+		c.ResponseMemory = 32 << 20
+	}
 	dur(&c.AccessTTL, 15*time.Minute)
 	dur(&c.RefreshTTL, 14*24*time.Hour)
 	if c.RefreshMaxAge == 0 {
@@ -163,6 +186,10 @@ type Server struct {
 	requestIDs  *requestIDs
 	metrics     *serverMetrics // nil when Config.Metrics is off
 	corsOrigins map[string]bool
+	// responses bounds the memory of post answers in flight.
+	responses *byteBudget
+	// registrations limits sign-ups per client address.
+	registrations *registrationLimiter
 
 	// Per-user limits on writes; nil when off.
 	postLimit, roomLimit, messageLimit *userLimiter
@@ -228,6 +255,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 		pages:      pages,
 		sessions:   sm,
 		tokens:     &tokenAuthority{secret: secret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: st.Now},
+		responses:  newByteBudget(cfg.ResponseMemory),
 		logins:     newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow, st.Now),
 		base:       base,
 		proxies:    trustedProxies(cfg.TrustedProxies),
@@ -250,6 +278,7 @@ func NewServer(cfg Config, logger *slog.Logger, st *store.Store, static fs.FS) (
 			s.log.Info("background task working again", "task", task)
 		}
 	})
+	s.registrations = newRegistrationLimiter(cfg.RegisterRate, st.Now)
 	s.tokens.refreshMaxAge = max(cfg.RefreshMaxAge, 0)
 	s.sockets = newSocketRegistry(max(cfg.ChatSockets, 0))
 	s.pictureSlots = make(chan struct{}, 2)

@@ -1,91 +1,158 @@
 package web
 
 import (
+	"hash/maphash"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 )
 
-// failureLimiter counts failures per key in fixed windows. It keeps at most
-// maxKeys keys, so a flood of distinct keys cannot grow it without bound.
+// failureLimiter counts attempts per key in fixed windows. Keys are kept
+// as a keyed 64-bit hash, so an entry has the same small size whatever
+// the key: maxKeys bounds the memory in bytes, not only in entries. When
+// the table is full of live windows, further keys are counted in a fixed
+// set of shared buckets instead; nothing already counted is ever dropped
+// early, so filling the table cannot reset anyone's count. Sharing a
+// bucket can only make a key wait sooner, never later.
 type failureLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	keys   map[string]*failures
+	mu        sync.Mutex
+	max       int
+	window    time.Duration
+	now       func() time.Time
+	seed      maphash.Seed
+	keys      map[uint64]failures
+	maxKeys   int
+	overflow  []failures
+	lastPrune time.Time
 }
 
 type failures struct {
-	count int
-	start time.Time
+	count int32
+	start int64 // UnixNano of the window's start
 }
 
-const maxLimiterKeys = 100_000
+// Bounds of a failureLimiter: about 40 bytes an entry in the map, so some
+// 4 MB at most, plus the shared buckets.
+const (
+	maxLimiterKeys  = 100_000
+	overflowBuckets = 4096
+)
 
 func newFailureLimiter(max int, window time.Duration, now func() time.Time) *failureLimiter {
-	return &failureLimiter{max: max, window: window, now: now, keys: make(map[string]*failures)}
+	return &failureLimiter{
+		max: max, window: window, now: now, seed: maphash.MakeSeed(),
+		keys: make(map[uint64]failures), maxKeys: maxLimiterKeys,
+		overflow: make([]failures, overflowBuckets),
+	}
 }
 
-// blocked reports how long key must wait, or 0 if it may try now.
-func (l *failureLimiter) blocked(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.keys[key]
-	if f == nil {
-		return 0
-	}
-	left := f.start.Add(l.window).Sub(l.now())
-	if left <= 0 {
-		delete(l.keys, key)
-		return 0
-	}
-	if f.count < l.max {
-		return 0
-	}
-	return left
+// live reports whether f's window is still open at now.
+func (l *failureLimiter) live(f failures, now int64) bool {
+	return f.count > 0 && now-f.start < int64(l.window)
 }
 
-// fail records one failure of key.
-func (l *failureLimiter) fail(key string) {
+// slot finds where key is counted: its entry, a new entry, or its shared
+// bucket when the table is full. l.mu must be held.
+func (l *failureLimiter) slot(h uint64, now time.Time) (f failures, inMap bool) {
+	if f, ok := l.keys[h]; ok {
+		return f, true
+	}
+	bucket := l.overflow[h%uint64(len(l.overflow))]
+	if len(l.keys) >= l.maxKeys && now.Sub(l.lastPrune) >= time.Second {
+		l.prune(now)
+	}
+	if len(l.keys) >= l.maxKeys {
+		return bucket, false
+	}
+	// A key that was counted in its bucket while the table was full
+	// brings that count along: moving cannot reset it.
+	if l.live(bucket, now.UnixNano()) {
+		return bucket, true
+	}
+	return failures{}, true
+}
+
+func (l *failureLimiter) store(h uint64, f failures, inMap bool) {
+	switch {
+	case !inMap:
+		l.overflow[h%uint64(len(l.overflow))] = f
+	case f.count <= 0:
+		delete(l.keys, h)
+	default:
+		l.keys[h] = f
+	}
+}
+
+// take reserves one attempt for key and returns 0, or returns how long key
+// must wait, reserving nothing. The check and the count are one step, so
+// parallel attempts cannot all pass the check before any is counted.
+func (l *failureLimiter) take(key string) time.Duration {
+	h := maphash.String(l.seed, key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	f := l.keys[key]
-	if f == nil || now.Sub(f.start) >= l.window {
-		if f == nil && len(l.keys) >= maxLimiterKeys {
-			l.prune(now)
-		}
-		f = &failures{start: now}
-		l.keys[key] = f
+	f, inMap := l.slot(h, now)
+	if !l.live(f, now.UnixNano()) {
+		f = failures{start: now.UnixNano()}
+	}
+	if int(f.count) >= l.max {
+		return time.Duration(f.start + int64(l.window) - now.UnixNano())
 	}
 	f.count++
+	l.store(h, f, inMap)
+	return 0
 }
 
-// reset forgets key, after a success.
-func (l *failureLimiter) reset(key string) {
+// give hands back an attempt that take reserved and that turned out not
+// to be a failure.
+func (l *failureLimiter) give(key string) {
+	h := maphash.String(l.seed, key)
 	l.mu.Lock()
-	delete(l.keys, key)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	now := l.now()
+	f, inMap := l.slot(h, now)
+	if !l.live(f, now.UnixNano()) {
+		return
+	}
+	f.count--
+	l.store(h, f, inMap)
 }
 
-// prune drops expired windows; if every window is live, it drops them all
-// rather than grow: under such a flood the per-address limit still holds.
+// reset forgets key's count, after a success. A key counted in a shared
+// bucket only gives its own attempt back: the others in it are not its.
+func (l *failureLimiter) reset(key string) {
+	h := maphash.String(l.seed, key)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.keys[h]; ok {
+		delete(l.keys, h)
+		return
+	}
+	now := l.now()
+	if f, inMap := l.slot(h, now); !inMap && l.live(f, now.UnixNano()) {
+		f.count--
+		l.store(h, f, false)
+	}
+}
+
+// prune drops the entries whose window is over. l.mu must be held.
 func (l *failureLimiter) prune(now time.Time) {
+	l.lastPrune = now
+	n := now.UnixNano()
 	for k, f := range l.keys {
-		if now.Sub(f.start) >= l.window {
+		if !l.live(f, n) {
 			delete(l.keys, k)
 		}
 	}
-	if len(l.keys) >= maxLimiterKeys {
-		clear(l.keys)
-	}
 }
 
-// loginThrottle limits failed logins per account and, more loosely, per
-// client address, which one person may share with a whole club.
+// loginThrottle limits login attempts per account and, more loosely, per
+// client address, which one person may share with a whole club. Each
+// attempt is reserved before the password is checked and kept as a
+// failure unless the login succeeds.
 type loginThrottle struct {
 	account *failureLimiter
 	addr    *failureLimiter
@@ -98,13 +165,35 @@ func newLoginThrottle(perAccount int, window time.Duration, now func() time.Time
 	}
 }
 
-// check returns a 429 error if either the account or the address has used up
-// its failures.
-func (t *loginThrottle) check(email, addr string) error {
-	wait := max(t.account.blocked(email), t.addr.blocked(addr))
-	if wait <= 0 {
-		return nil
+// begin reserves an attempt for the account and the address, or returns
+// a 429 error if either has used up its attempts.
+func (t *loginThrottle) begin(email, addr string) error {
+	addr = addrKey(addr)
+	if wait := t.account.take(email); wait > 0 {
+		return throttled(wait)
 	}
+	if wait := t.addr.take(addr); wait > 0 {
+		t.account.give(email)
+		return throttled(wait)
+	}
+	return nil
+}
+
+// succeeded forgets the account's failures and gives the address its
+// attempt back.
+func (t *loginThrottle) succeeded(email, addr string) {
+	t.account.reset(email)
+	t.addr.give(addrKey(addr))
+}
+
+// abandon gives both attempts back: the password was never judged.
+func (t *loginThrottle) abandon(email, addr string) {
+	t.account.give(email)
+	t.addr.give(addrKey(addr))
+}
+
+// throttled is DRF's 429 with the seconds to wait.
+func throttled(wait time.Duration) error {
 	secs := int(math.Ceil(wait.Seconds()))
 	return &apiError{
 		status: http.StatusTooManyRequests,
@@ -114,9 +203,13 @@ func (t *loginThrottle) check(email, addr string) error {
 	}
 }
 
-func (t *loginThrottle) failed(email, addr string) {
-	t.account.fail(email)
-	t.addr.fail(addr)
+// addrKey is the part of a client address that limits count: an IPv4
+// address whole, an IPv6 one by its /64, the block one subscriber gets.
+func addrKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Is4() || ip.Is4In6() {
+		return addr
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
 }
-
-func (t *loginThrottle) succeeded(email string) { t.account.reset(email) }
