@@ -47,13 +47,10 @@ func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePasswordSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "password.title", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "password.title", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	err := samePasswords(f, "new_password", "new_password2", p.Lang)
 	if err == nil {
 		_, err = s.changePassword(r, f.Value("old_password"), f.Value("new_password"), "")
@@ -78,13 +75,10 @@ func (s *Server) handleDeleteAccountPage(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleDeleteAccountSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "delete.title", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "delete.title", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	err := s.deleteAccount(r, f.Value("password"))
 	if err == nil {
 		s.flash(r, "flash.deleted") // in a new, anonymous session

@@ -172,13 +172,10 @@ func (s *Server) renderAdminCategories(w http.ResponseWriter, r *http.Request, p
 }
 
 func (s *Server) handleAdminCategoryCreate(w http.ResponseWriter, r *http.Request) {
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "admin.categories", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "admin.categories", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	c, err := s.store.CreateCategory(r.Context(), f.Value("name"))
 	if err == nil {
 		s.flashWith(r, "flash.cat.created", c.Name)
@@ -198,13 +195,10 @@ func (s *Server) handleAdminCategoryRename(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "admin.categories", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "admin.categories", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	c, err := s.store.RenameCategory(r.Context(), id, f.Value("name"))
 	if err == nil {
 		s.flashWith(r, "flash.cat.renamed", c.Name)
@@ -328,13 +322,10 @@ func (s *Server) handleAdminSetAdmin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "admin.users", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "admin.users", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	admin, ok := parseFormBool(f.Value("admin"))
 	if !ok || f.Value("admin") == "" {
 		s.writeError(w, r, store.Invalid("admin", "Must be a valid boolean."))

@@ -109,13 +109,10 @@ func (s *Server) renderRooms(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) handleChatRoomCreatePage(w http.ResponseWriter, r *http.Request) {
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "chat.title", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "chat.title", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	room, err := s.createRoom(r.Context(), currentUser(r).ID, f.Value("name"))
 	if utf8.RuneCountInString(strings.TrimSpace(f.Value("name"))) > store.MaxRoomNameLen {
 		err = store.Invalid("name", p.T("chat.toolong", store.MaxRoomNameLen))
@@ -177,13 +174,10 @@ func (s *Server) handleChatSendPage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.parseForm(w, r); err != nil {
-		s.writeError(w, r, err)
+	p, f, ok := s.formPage(w, r, "chat.title", nil)
+	if !ok {
 		return
 	}
-	p := s.newPage(r, "chat.title", nil)
-	f := newForm(r, p.Lang)
-	p.Form = f
 	body, errType, problem := s.checkChatMessage(f.Value("message"))
 	switch {
 	case errType == errMessageTooLong:

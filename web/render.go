@@ -310,6 +310,21 @@ func (s *Server) requirePageAdmin(next http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+// formPage starts a page that answers a submitted form: it reads the form
+// (answering the error itself when it cannot, and then ok is false) and
+// gives the page data with the form attached, ready to re-render with the
+// input kept.
+func (s *Server) formPage(w http.ResponseWriter, r *http.Request, titleKey string, data any) (p *pageData, f *pageForm, ok bool) {
+	if err := s.parseForm(w, r); err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false
+	}
+	p = s.newPage(r, titleKey, data)
+	f = newForm(r, p.Lang)
+	p.Form = f
+	return p, f, true
+}
+
 // parseForm reads a urlencoded form under the JSON body cap; a multipart
 // one (with a file) under the upload cap.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
