@@ -337,12 +337,12 @@ func (s *Server) handleAdminSetAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := f.Value("q")
-	if !canSetAdmin(currentUser(r), target) {
+	if !canModerate(currentUser(r), target) {
 		f.errors = map[string][]string{"admin": {p.T("admin.err.self")}}
 		s.renderAdminUsers(w, r, p, http.StatusBadRequest, q)
 		return
 	}
-	u, err := s.store.SetAdminByID(r.Context(), id, admin)
+	u, err := s.store.SetAdminByID(r.Context(), currentUser(r), id, admin)
 	if errors.Is(err, store.ErrLastAdmin) {
 		f.errors = map[string][]string{"admin": {p.T("admin.err.last")}}
 		s.renderAdminUsers(w, r, p, http.StatusBadRequest, q)

@@ -38,11 +38,18 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	api("GET /mysite/user/v1/export/", s.requireUser(s.handleExport))
 	api("POST /user/delete/", s.requireUser(s.handleDeleteAccount))
 
-	// Admin: invites and password reset links.
+	// Admin: invites, password reset links, moderation and its record.
 	api("GET /api/admin/invites/", s.requireAdmin(s.handleInvites))
 	api("POST /api/admin/invites/", s.requireAdmin(s.handleCreateInvite))
 	api("DELETE /api/admin/invites/{id}/", s.requireAdmin(s.handleRevokeInvite))
+	api("GET /api/admin/users/", s.requireAdmin(s.handleAdminUserList))
 	api("POST /api/admin/users/{id}/reset-link/", s.requireAdmin(s.handleResetLink))
+	api("POST /api/admin/users/{id}/disable/", s.requireAdmin(s.handleDisableUser))
+	api("POST /api/admin/users/{id}/enable/", s.requireAdmin(s.handleEnableUser))
+	api("DELETE /api/admin/posts/{id}/", s.requireAdmin(s.handleAdminDeletePost))
+	api("DELETE /api/admin/rooms/{id}/", s.requireAdmin(s.handleAdminDeleteRoom))
+	api("DELETE /api/admin/messages/{id}/", s.requireAdmin(s.handleAdminDeleteMessage))
+	api("GET /api/admin/audit-log/", s.requireAdmin(s.handleAuditLog))
 
 	// Friends.
 	api("POST /user/add-friend/", s.requireUser(s.handleAddFriend))
