@@ -83,6 +83,15 @@
     var time = document.createElement("time");
     time.setAttribute("datetime", m.created_at);
     meta.append(nick, time);
+    if (d.admin) {
+      // Admins delete a message through its confirmation page.
+      var del = document.createElement("a");
+      del.className = "msg-del";
+      del.href = "/admin/messages/" + m.id + "/delete";
+      del.textContent = t("delete");
+      del.setAttribute("aria-label", t("deletelabel"));
+      meta.appendChild(del);
+    }
     var text = document.createElement("p");
     text.className = "text";
     text.textContent = m.message;

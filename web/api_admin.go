@@ -71,10 +71,12 @@ type inviteRequest struct {
 	ExpiresInDays *int `json:"expires_in_days"`
 }
 
-// Defaults of a new invite: one person, within a week.
+// Defaults of a new invite: one person, within a week; and the longest
+// an invite may last.
 const (
 	defaultInviteUses = 1
 	defaultInviteDays = 7
+	maxInviteDays     = int(store.MaxInviteTTL / (24 * time.Hour))
 )
 
 func (s *Server) handleCreateInvite(w http.ResponseWriter, r *http.Request) {
@@ -101,8 +103,8 @@ func (s *Server) handleCreateInvite(w http.ResponseWriter, r *http.Request) {
 // createInvite makes an invite for the admin of r, for the API and the
 // admin page alike. days 0 means it never expires.
 func (s *Server) createInvite(r *http.Request, uses, days int) (*store.Invite, error) {
-	if days < 0 || days > int(store.MaxInviteTTL/(24*time.Hour)) {
-		return nil, store.Invalid("expires_in_days", fmt.Sprintf("Ensure this value is between 0 and %d.", int(store.MaxInviteTTL/(24*time.Hour))))
+	if days < 0 || days > maxInviteDays {
+		return nil, store.Invalid("expires_in_days", fmt.Sprintf("Ensure this value is between 0 and %d.", maxInviteDays))
 	}
 	admin := currentUser(r)
 	inv, err := s.store.CreateInvite(r.Context(), admin.ID, uses, time.Duration(days)*24*time.Hour)

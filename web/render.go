@@ -111,6 +111,13 @@ func (f *pageForm) fail(err error) bool {
 	return true
 }
 
+// userRow is one account in a list of the admin pages, with the page it
+// is shown on: a template that draws a row needs both.
+type userRow struct {
+	P *pageData
+	U *store.User
+}
+
 // templates holds every page, each parsed with the layout and partials
 // once at start-up: a broken template fails the start, not a request.
 type templates map[string]*template.Template
@@ -120,6 +127,7 @@ func parseTemplates() (templates, error) {
 		"add":        func(a, b int) int { return a + b },
 		"pictureURL": picturePath,
 		"initial":    initial,
+		"userRow":    func(p *pageData, u *store.User) userRow { return userRow{P: p, U: u} },
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
 	if err != nil {
