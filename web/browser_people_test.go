@@ -91,10 +91,7 @@ func browserFriends(t *testing.T, c *chrome) {
 	if got := tb.text(`#mine-head + .list .badge`); got != "Mutual" {
 		t.Fatalf("badge %q on my list, want Mutual", got)
 	}
-	tb.do(
-		chromedp.Click(css(`#mine-head + .list form[action="/friends/remove"] button`)),
-		chromedp.WaitVisible(css(`.notice`)),
-	)
+	tb.submit(`#mine-head + .list form[action="/friends/remove"] button`)
 	if n := tb.text(`.notice`); n != "ann@example.com removed" {
 		t.Fatalf("notice %q after removing", n)
 	}

@@ -115,6 +115,25 @@ func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// submit clicks sel, a button or link that leaves the page, and waits for
+// the next page to load: waiting for an element would find it still on
+// the page being left.
+func (tb *tab) submit(sel string) {
+	tb.t.Helper()
+	eval[bool](tb, `window.leaving = true`)
+	tb.do(chromedp.Click(css(sel)))
+	// While the page changes, evaluating fails now and then: ask again.
+	for deadline := time.Now().Add(browserWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(tb.ctx, time.Second)
+		arrived, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.leaving === undefined && document.readyState === "complete"`))
+		cancel()
+		if err == nil && arrived {
+			return
+		}
+	}
+	tb.t.Fatalf("browser: clicking %s led to no new page (screenshot: %s)", sel, tb.failShot())
+}
+
 // value runs one action that gives a value, failing the test like do.
 func value[T any](tb *tab, a chromedp.Action[T]) T {
 	tb.t.Helper()
