@@ -112,6 +112,13 @@ func (f *pageForm) fail(err error) bool {
 	return true
 }
 
+// userRow is one account in a list of the admin pages, with the page it
+// is shown on: a template that draws a row needs both.
+type userRow struct {
+	P *pageData
+	U *store.User
+}
+
 // templates holds every page, each parsed with the layout and partials
 // once at start-up: a broken template fails the start, not a request.
 type templates map[string]*tmpl.Set
@@ -121,6 +128,7 @@ var templateFuncs = tmpl.FuncMap{
 	"add":        func(a, b int) int { return a + b },
 	"pictureURL": picturePath,
 	"initial":    initial,
+	"userRow":    func(p *pageData, u *store.User) userRow { return userRow{P: p, U: u} },
 }
 
 // templateMethods are the methods templates call: tmpl sees no others.
@@ -145,6 +153,7 @@ var templateMethods = tmpl.Methods{
 	"WSPath":        {(*roomPage).WSPath},
 	"UTC":           {time.Time.UTC},
 	"Format":        {time.Time.Format},
+	"IsZero":        {time.Time.IsZero},
 }
 
 func parseTemplates() (templates, error) {
@@ -214,9 +223,9 @@ var (
 	hdrVaryCooky = []string{"Cookie, Accept-Language"}
 )
 
-// renderCheck, when a test sets it, is shown every page rendered and its
-// data, so that the page can be checked against html/template's own.
-var renderCheck func(name string, p *pageData, page []byte)
+// renderCheck, when a test sets it, is shown every page rendered, its data
+// and its error, so that the page can be checked against html/template's.
+var renderCheck func(name string, p *pageData, page []byte, err error)
 
 // render executes page name into a buffer and only then writes status and
 // body, so a template error becomes a clean 500 instead of half a page.
@@ -236,7 +245,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, "layout", p); err != nil {
+	err := t.Execute(&buf, "layout", p)
+	if renderCheck != nil {
+		renderCheck(name, p, buf.Bytes(), err)
+	}
+	if err != nil {
 		if name == "error" {
 			// The error page itself failed: fall back to plain text.
 			s.log.Error("render error page", "err", err)
@@ -245,9 +258,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 		s.serverError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
-	}
-	if renderCheck != nil {
-		renderCheck(name, p, buf.Bytes())
 	}
 	h := w.Header()
 	h["Content-Type"] = hdrHTML

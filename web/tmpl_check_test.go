@@ -13,7 +13,8 @@ import (
 // Every page any test renders is rendered again by html/template from the
 // same templates and data, and must come out byte for byte the same: the
 // escaping of package tmpl is html/template's wherever maru's pages put a
-// value. TestMain fails the run on any difference.
+// value. TestMain fails the run on any difference, and on any page that
+// failed to render (a method missing from templateMethods, say).
 
 var stdPages = sync.OnceValues(func() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{}
@@ -52,7 +53,7 @@ var renderDiffs struct {
 }
 
 func init() {
-	renderCheck = func(name string, p *pageData, page []byte) {
+	renderCheck = func(name string, p *pageData, page []byte, renderErr error) {
 		var want bytes.Buffer
 		pages, err := stdPages()
 		if err == nil {
@@ -62,6 +63,8 @@ func init() {
 		defer renderDiffs.Unlock()
 		renderDiffs.seen++
 		switch {
+		case renderErr != nil:
+			renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s: %v", name, renderErr))
 		case err != nil:
 			renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s: html/template: %v", name, err))
 		case !bytes.Equal(page, want.Bytes()):
