@@ -115,23 +115,27 @@ func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// submit clicks sel, a button or link that leaves the page, and waits for
-// the next page to load: waiting for an element would find it still on
-// the page being left.
-func (tb *tab) submit(sel string) {
+// leave runs steps that leave the page (submitting a form, following a
+// link) and waits until the next page has loaded: a step that looks at
+// the page meanwhile could see the old one, or fail as it goes away.
+func (tb *tab) leave(steps ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	eval[bool](tb, `window.leaving = true`)
-	tb.do(chromedp.Click(css(sel)))
-	// While the page changes, evaluating fails now and then: ask again.
-	for deadline := time.Now().Add(browserWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	tb.do(chromedp.Evaluate[chromedp.Void](`window.maruLeaving = true`))
+	tb.do(steps...)
+	deadline := time.Now().Add(browserWait)
+	for {
 		ctx, cancel := context.WithTimeout(tb.ctx, time.Second)
-		arrived, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.leaving === undefined && document.readyState === "complete"`))
+		// Errors are the page going away under the question: ask again.
+		fresh, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.maruLeaving && document.readyState === "complete"`))
 		cancel()
-		if err == nil && arrived {
+		if err == nil && fresh {
 			return
 		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("browser: the page was not left within %v (screenshot: %s)", browserWait, tb.failShot())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	tb.t.Fatalf("browser: clicking %s led to no new page (screenshot: %s)", sel, tb.failShot())
 }
 
 // value runs one action that gives a value, failing the test like do.
@@ -199,14 +203,21 @@ func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 // login logs the tab in through the login page.
 func (tb *tab) login(base, email string) {
 	tb.t.Helper()
+	tb.loginWith(base, email, testPassword)
+	tb.do(chromedp.WaitVisible(css(`form[action="/logout"]`)))
+}
+
+// loginWith submits the login page with email and password, and waits
+// for the page that answers: the logged-in one, or the refusal.
+func (tb *tab) loginWith(base, email, password string) {
+	tb.t.Helper()
 	tb.do(
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(css(`#email`)),
 		chromedp.SendKeys(css(`#email`), email),
-		chromedp.SendKeys(css(`#password`), testPassword),
-		chromedp.Submit(css(`#password`)),
-		chromedp.WaitVisible(css(`form[action="/logout"]`)),
+		chromedp.SendKeys(css(`#password`), password),
 	)
+	tb.leave(chromedp.Submit(css(`#password`)))
 }
 
 // A person signs up, is logged in, logs out and in again, in a real
