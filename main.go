@@ -290,12 +290,19 @@ func makeAdmin(ctx context.Context, c *config, email string, stdout io.Writer) e
 		return err
 	}
 	defer st.Close()
-	if err := st.SetAdmin(ctx, email, true); errors.Is(err, store.ErrNotFound) {
+	u, err := st.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", email)
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, email, "is now an admin")
+	if u.Deleted {
+		return fmt.Errorf("no user with email %q", email)
+	}
+	if _, err := st.SetAdminByID(ctx, nil, u.ID, true); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, u.Email, "is now an admin")
 	return nil
 }
 

@@ -1,6 +1,6 @@
 // maru's pages work without this file. It only adds what a script can:
 // relative times that stay current and show the exact local time on hover,
-// and a preview of a picture before it is uploaded.
+// links ready to copy, and a preview of a picture before it is uploaded.
 "use strict";
 (function () {
   var lang = document.documentElement.lang === "ko" ? "ko" : "en";
@@ -32,6 +32,13 @@
   window.maruTimes = refreshTimes;
   refreshTimes();
   setInterval(refreshTimes, 30000);
+
+  // A read-only link to pass on (an invite, a reset link) is selected
+  // whole when it gets the focus, ready to copy.
+  var copies = document.querySelectorAll("input.copy[readonly]");
+  for (var c = 0; c < copies.length; c++) {
+    copies[c].addEventListener("focus", function (e) { e.target.select(); });
+  }
 
   // A picture input with data-preview shows the chosen file in the <img>
   // it names, before anything is sent.

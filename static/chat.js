@@ -25,6 +25,7 @@
   var CAP = 500, PAGE = 50, MAX_WAIT = 30000;
 
   var byId = {};        // message id -> its element
+  var gone = {};        // ids of messages an admin deleted: never shown again
   var older = d.older === "true";
   var live = true;      // the window reaches the newest message
   var sock = null, ready = false, attempt = 0, timer = 0, stopped = false;
@@ -82,6 +83,15 @@
     var time = document.createElement("time");
     time.setAttribute("datetime", m.created_at);
     meta.append(nick, time);
+    if (d.admin) {
+      // Admins delete a message through its confirmation page.
+      var del = document.createElement("a");
+      del.className = "msg-del";
+      del.href = "/admin/messages/" + m.id + "/delete";
+      del.textContent = t("delete");
+      del.setAttribute("aria-label", t("deletelabel"));
+      meta.appendChild(del);
+    }
     var text = document.createElement("p");
     text.className = "text";
     text.textContent = m.message;
@@ -99,7 +109,7 @@
     ms.sort(function (a, b) { return a.id - b.id; });
     for (var i = 0; i < ms.length; i++) {
       var m = ms[i];
-      if (byId[m.id]) continue;
+      if (byId[m.id] || gone[m.id]) continue;
       if (m.id < firstId() && older) continue;
       if (m.id > lastId() && !live && msgs.length) continue;
       var el = build(m), after = null;
@@ -185,7 +195,7 @@
       top.textContent = t(older ? "older" : "start");
       var h = log.scrollHeight, y = log.scrollTop, frag = document.createDocumentFragment();
       ms.forEach(function (m) {
-        if (byId[m.id] || m.id >= first) return;
+        if (byId[m.id] || gone[m.id] || m.id >= first) return;
         byId[m.id] = build(m);
         frag.appendChild(byId[m.id]);
       });
@@ -312,6 +322,14 @@
           removePerson(f.username);
           notice(t("left", f.username));
           break;
+        case "chat.message.delete":
+          // An admin took it away: from this page too, at once.
+          gone[f.id] = true;
+          if (byId[f.id]) { byId[f.id].remove(); delete byId[f.id]; }
+          break;
+        case "chat.room.delete":
+          stop(t("gone"));
+          break;
       }
     };
     ws.onclose = function (ev) {
@@ -320,6 +338,7 @@
       sock = null;
       ready = false;
       if (ev.code === 4401) stop(t("loggedout")); // the session ended
+      if (ev.code === 4404) stop(t("gone"));      // an admin deleted the room
       if (stopped) return;
       // Refused before it opened: find out whether the session ended or
       // the room went (history answers 401 or 404 and stops the retries).
@@ -337,6 +356,8 @@
     clearTimeout(timer);
     setStatus(text);
     if (sock) sock.close();
+    // Nothing can be sent any more: say so rather than fail on a click.
+    form.querySelector("button[type=submit]").disabled = true;
   }
   // Back online or back to the tab: try now rather than at the next turn.
   window.addEventListener("online", function () { if (!sock) connect(); });

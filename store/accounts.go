@@ -241,14 +241,10 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64, password string
 		return Invalid("password", msgWrongPassword)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if u.IsAdmin {
-			var admins int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE is_admin = 1 AND deleted_at IS NULL`).Scan(&admins); err != nil {
-				return fmt.Errorf("count admins: %w", err)
-			}
-			if admins <= 1 {
-				return Invalid("non_field_errors", msgLastAdmin)
-			}
+		if err := keepsAnAdmin(ctx, tx, u); errors.Is(err, ErrLastAdmin) {
+			return Invalid("non_field_errors", msgLastAdmin)
+		} else if err != nil {
+			return err
 		}
 		steps := []struct{ sql, what string }{
 			{`DELETE FROM friends WHERE user_id = ?1 OR friend_id = ?1`, "friends"},

@@ -21,6 +21,20 @@ type AuditEntry struct {
 // MaxAuditList bounds one page of the audit log.
 const MaxAuditList = 200
 
+// auditClip is how many characters of a name (a post's title, a room's
+// name) the log keeps to say what was acted on. What people wrote is not
+// copied in: a message removed for what it said should not live on here.
+const auditClip = 60
+
+// clip shortens s to at most n characters, marking the cut with "…".
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 // Audit records an action. actor nil means the operator at the command line.
 func (s *Store) Audit(ctx context.Context, actor *User, action, target, detail string) error {
 	return s.write(ctx, func(tx *sql.Tx) error { return auditTx(ctx, tx, s.now(), actor, action, target, detail) })

@@ -161,6 +161,89 @@ func roomByID(ctx context.Context, tx *sql.Tx, id int64) (*Room, error) {
 	return r, err
 }
 
+// RoomMessageCount is how many messages room id holds; an unknown room
+// is ErrNotFound.
+func (s *Store) RoomMessageCount(ctx context.Context, id int64) (int, error) {
+	var n int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := roomByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_messages WHERE room_id = ?`, id).Scan(&n); err != nil {
+			return fmt.Errorf("count messages: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// DeleteRoom deletes room id with every message in it, on behalf of the
+// admin actor, and returns the room as it was with how many messages went;
+// the audit log records it in the same transaction. A room already gone
+// is ErrNotFound, and nothing is recorded.
+func (s *Store) DeleteRoom(ctx context.Context, actor *User, id int64) (*Room, int, error) {
+	var room *Room
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if room, err = roomByID(ctx, tx, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM chat_messages WHERE room_id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete room messages: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_rooms WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete room: %w", err)
+		}
+		return auditTx(ctx, tx, s.now(), actor, "room.delete", auditRoom(room), fmt.Sprintf("%d message(s)", n))
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return room, int(n), nil
+}
+
+// auditRoom is how the audit log names a room.
+func auditRoom(r *Room) string { return fmt.Sprintf("room %d “%s”", r.ID, clip(r.Name, auditClip)) }
+
+// MessageByID loads one chat message.
+func (s *Store) MessageByID(ctx context.Context, id int64) (*Message, error) {
+	m, err := scanMessage(s.rdb.QueryRowContext(ctx, messageSelect+` WHERE m.id = ?`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("message %d: %w", id, err)
+	}
+	return m, err
+}
+
+// DeleteMessage deletes chat message id on behalf of the admin actor and
+// returns it as it was, for the caller to tell the room; the audit log
+// records who sent it, not what it said, in the same transaction. A
+// message already gone is ErrNotFound.
+func (s *Store) DeleteMessage(ctx context.Context, actor *User, id int64) (*Message, error) {
+	var m *Message
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if m, err = scanMessage(tx.QueryRowContext(ctx, messageSelect+` WHERE m.id = ?`, id)); err != nil {
+			return err
+		}
+		room, err := roomByID(ctx, tx, m.RoomID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_messages WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete message: %w", err)
+		}
+		return auditTx(ctx, tx, s.now(), actor, "message.delete", fmt.Sprintf("message %d in %s", id, auditRoom(room)),
+			"by "+m.Sender.Email)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 const messageSelect = `SELECT m.id, m.room_id, m.body, m.created_at,
 	u.id, u.email, u.nickname, COALESCE(u.picture_id, 0), u.picture_key
 	FROM chat_messages m JOIN users u ON u.id = m.user_id`

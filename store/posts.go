@@ -509,7 +509,15 @@ func (s *Store) UpdatePost(ctx context.Context, id int64, up PostUpdate) (*Post,
 
 // DeletePost deletes post id with its tags; the search indexes follow by
 // trigger.
-func (s *Store) DeletePost(ctx context.Context, id int64) error {
+func (s *Store) DeletePost(ctx context.Context, id int64) error { return s.deletePost(ctx, nil, id) }
+
+// RemovePost is DeletePost done by an admin to someone else's post: the
+// audit log records it in the same transaction.
+func (s *Store) RemovePost(ctx context.Context, admin *User, id int64) error {
+	return s.deletePost(ctx, admin, id)
+}
+
+func (s *Store) deletePost(ctx context.Context, admin *User, id int64) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		old, err := s.postByIDTx(ctx, tx, id)
 		if err != nil {
@@ -519,7 +527,11 @@ func (s *Store) DeletePost(ctx context.Context, id int64) error {
 			return fmt.Errorf("delete post: %w", err)
 		}
 		s.boardChanged(boardChange{id: id, old: factsOf(old)})
-		return nil
+		if admin == nil {
+			return nil
+		}
+		return auditTx(ctx, tx, s.now(), admin, "post.delete", fmt.Sprintf("post %d “%s”", id, clip(old.Title, auditClip)),
+			"by "+old.Author.Email)
 	})
 }
 

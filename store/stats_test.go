@@ -68,7 +68,7 @@ func TestAdminSearchUsers(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	ids := insertUsers(t, s, func(i int) bool { return i == 1 }, "ann@example.com", "hidden@example.com", "a_b@example.org", "axb@example.org")
-	if _, err := s.SetAdminByID(ctx, ids[3], true); err != nil {
+	if _, err := s.SetAdminByID(ctx, nil, ids[3], true); err != nil {
 		t.Fatal(err)
 	}
 	emails := func(us []*User) string {
@@ -103,22 +103,22 @@ func TestSetAdminByIDKeepsLastAdmin(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	ids := insertUsers(t, s, nil, "one@example.com", "two@example.com")
-	if u, err := s.SetAdminByID(ctx, ids[0], true); err != nil || !u.IsAdmin {
+	if u, err := s.SetAdminByID(ctx, nil, ids[0], true); err != nil || !u.IsAdmin {
 		t.Fatalf("make admin: %v, %v", u, err)
 	}
-	if _, err := s.SetAdminByID(ctx, ids[0], false); !errors.Is(err, ErrLastAdmin) {
+	if _, err := s.SetAdminByID(ctx, nil, ids[0], false); !errors.Is(err, ErrLastAdmin) {
 		t.Fatalf("demote the only admin: err %v, want ErrLastAdmin", err)
 	}
 	if u, _ := s.UserByID(ctx, ids[0]); !u.IsAdmin {
 		t.Fatal("the refused demotion changed the user")
 	}
-	if _, err := s.SetAdminByID(ctx, ids[1], true); err != nil {
+	if _, err := s.SetAdminByID(ctx, nil, ids[1], true); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := s.SetAdminByID(ctx, ids[0], false); err != nil || u.IsAdmin {
+	if u, err := s.SetAdminByID(ctx, nil, ids[0], false); err != nil || u.IsAdmin {
 		t.Fatalf("demote one of two admins: %v, %v", u, err)
 	}
-	if _, err := s.SetAdminByID(ctx, 999, true); !errors.Is(err, ErrNotFound) {
+	if _, err := s.SetAdminByID(ctx, nil, 999, true); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown user: err %v, want ErrNotFound", err)
 	}
 }

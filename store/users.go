@@ -426,7 +426,8 @@ func (s *Store) PictureByID(ctx context.Context, id int64) (*Picture, error) {
 	return &p, nil
 }
 
-// ErrLastAdmin means a change would leave the community without an admin.
+// ErrLastAdmin means a change would leave the community without an admin
+// who can act: one neither disabled nor closed.
 var ErrLastAdmin = errors.New("the last admin cannot stop being one")
 
 // MaxAdminSearchResults caps one search of the admin page.
@@ -435,7 +436,8 @@ const MaxAdminSearchResults = 50
 // AdminSearchUsers finds users whose email contains keyword, ignoring case,
 // private ones included (admins manage every account), in the order they
 // registered, at most MaxAdminSearchResults. An empty keyword lists the
-// admins. Characters such as % and _ match themselves.
+// admins. Characters such as % and _ match themselves. Closed accounts are
+// left out: nothing can be done to them.
 func (s *Store) AdminSearchUsers(ctx context.Context, keyword string) ([]*User, error) {
 	keyword = strings.TrimSpace(keyword)
 	where, arg := `is_admin = 1 AND ? = ''`, any("")
@@ -446,51 +448,136 @@ func (s *Store) AdminSearchUsers(ctx context.Context, keyword string) ([]*User, 
 		}
 		where, arg = `email LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(keyword)+"%"
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where+` ORDER BY id LIMIT ?`,
+	return s.listUsers(ctx, "admin search users", `(`+where+`) AND deleted_at IS NULL`, `id`, arg)
+}
+
+// DisabledUsers lists the disabled accounts, the most recently disabled
+// first, at most MaxAdminSearchResults.
+func (s *Store) DisabledUsers(ctx context.Context) ([]*User, error) {
+	return s.listUsers(ctx, "disabled users", `disabled_at IS NOT NULL AND deleted_at IS NULL AND ? = ''`, `disabled_at DESC, id`, "")
+}
+
+// listUsers runs one of the admin page's lists: where and order are SQL of
+// the callers above, never of a request; arg fills the one placeholder.
+func (s *Store) listUsers(ctx context.Context, what, where, order string, arg any) ([]*User, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where+` ORDER BY `+order+` LIMIT ?`,
 		arg, MaxAdminSearchResults)
 	if err != nil {
-		return nil, fmt.Errorf("admin search users: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []*User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, fmt.Errorf("admin search users: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, u)
 	}
 	return out, rows.Err()
 }
 
-// SetAdminByID grants or withdraws the admin role of user id and returns
-// the user as changed. Withdrawing it from the only admin fails with
-// ErrLastAdmin: the count and the change share the write lock, so two
-// admins demoting each other at once cannot both succeed.
-func (s *Store) SetAdminByID(ctx context.Context, id int64, admin bool) (*User, error) {
+// auditUser is how the audit log names a user.
+func auditUser(u *User) string { return fmt.Sprintf("user %d (%s)", u.ID, u.Email) }
+
+// keepsAnAdmin fails with ErrLastAdmin when u is an admin who can act and
+// no other such admin exists: taking u's role away, or disabling u, would
+// leave nobody to run the community. It runs inside the write that makes
+// the change, so two admins demoting each other at once cannot both win.
+func keepsAnAdmin(ctx context.Context, tx *sql.Tx, u *User) error {
+	if !u.IsAdmin || u.Disabled || u.Deleted {
+		return nil
+	}
+	var others int
+	err := tx.QueryRowContext(ctx,
+		`SELECT count(*) FROM users WHERE is_admin = 1 AND disabled_at IS NULL AND deleted_at IS NULL AND id != ?`, u.ID).Scan(&others)
+	if err != nil {
+		return fmt.Errorf("count admins: %w", err)
+	}
+	if others == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+// SetAdminByID grants or withdraws the admin role of user id on behalf of
+// actor (nil: the operator) and returns the user as changed; the audit log
+// records it in the same transaction. Withdrawing it from the last admin
+// who can act fails with ErrLastAdmin. A closed account is ErrNotFound.
+func (s *Store) SetAdminByID(ctx context.Context, actor *User, id int64, admin bool) (*User, error) {
 	var u *User
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		if u, err = userByID(ctx, tx, id); err != nil {
 			return err
 		}
+		if u.Deleted {
+			return ErrNotFound
+		}
 		if u.IsAdmin == admin {
 			return nil
 		}
+		action := "user.make_admin"
 		if !admin {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE is_admin = 1`).Scan(&n); err != nil {
-				return fmt.Errorf("count admins: %w", err)
+			if err := keepsAnAdmin(ctx, tx, u); err != nil {
+				return err
 			}
-			if n <= 1 {
-				return ErrLastAdmin
-			}
+			action = "user.remove_admin"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = ? WHERE id = ?`, admin, id); err != nil {
 			return fmt.Errorf("set admin: %w", err)
 		}
 		u.IsAdmin = admin
-		return nil
+		return auditTx(ctx, tx, s.now(), actor, action, auditUser(u), "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// SetDisabled disables (disabled true) or enables again user id on behalf
+// of actor, and returns the user as changed; the audit log records it in
+// the same transaction. A disabled user keeps their content but cannot log
+// in or act. Disabling also ends every login of theirs for good: refresh
+// tokens are revoked and the auth epoch moves on, which voids browser
+// sessions, access tokens and reset links issued before, so that enabling
+// the account again does not bring them back. Disabling the last admin
+// who can act fails with ErrLastAdmin; a closed account is ErrNotFound. A
+// user already in the state asked for is returned unchanged, unrecorded.
+func (s *Store) SetDisabled(ctx context.Context, actor *User, id int64, disabled bool) (*User, error) {
+	var u *User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if u, err = userByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if u.Deleted {
+			return ErrNotFound
+		}
+		if u.Disabled == disabled {
+			return nil
+		}
+		now := s.now()
+		action := "user.enable"
+		if disabled {
+			if err := keepsAnAdmin(ctx, tx, u); err != nil {
+				return err
+			}
+			action = "user.disable"
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ?, auth_epoch = auth_epoch + 1 WHERE id = ?`, micros(now), id); err != nil {
+				return fmt.Errorf("disable user: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, micros(now), id); err != nil {
+				return fmt.Errorf("revoke refresh tokens: %w", err)
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("enable user: %w", err)
+		}
+		if u, err = userByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, now, actor, action, auditUser(u), "")
 	})
 	if err != nil {
 		return nil, err

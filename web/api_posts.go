@@ -255,7 +255,7 @@ func (s *Server) handleDeletePost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.DeletePost(r.Context(), p.ID); err != nil {
+	if err := s.deletePost(r, p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

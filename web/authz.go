@@ -41,10 +41,10 @@ func (s *Server) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
-// canSetAdmin reports whether actor may grant or withdraw target's admin
-// role: admins may, but never for themselves, so that nobody locks
-// themselves out with a slip of the finger. (The store keeps the last
-// admin on top of this.)
-func canSetAdmin(actor, target *store.User) bool {
+// canModerate reports whether actor may change target's standing: grant
+// or withdraw the admin role, disable or enable the account. Admins may,
+// but never for themselves, so that nobody locks themselves out with a
+// slip of the finger. (The store keeps the last admin on top of this.)
+func canModerate(actor, target *store.User) bool {
 	return isAdmin(actor) && actor.ID != target.ID
 }

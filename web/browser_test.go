@@ -115,6 +115,29 @@ func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// leave runs steps that leave the page (submitting a form, following a
+// link) and waits until the next page has loaded: a step that looks at
+// the page meanwhile could see the old one, or fail as it goes away.
+func (tb *tab) leave(steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	tb.do(chromedp.Evaluate[chromedp.Void](`window.maruLeaving = true`))
+	tb.do(steps...)
+	deadline := time.Now().Add(browserWait)
+	for {
+		ctx, cancel := context.WithTimeout(tb.ctx, time.Second)
+		// Errors are the page going away under the question: ask again.
+		fresh, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.maruLeaving && document.readyState === "complete"`))
+		cancel()
+		if err == nil && fresh {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("browser: the page was not left within %v (screenshot: %s)", browserWait, tb.failShot())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // value runs one action that gives a value, failing the test like do.
 func value[T any](tb *tab, a chromedp.Action[T]) T {
 	tb.t.Helper()
@@ -180,14 +203,21 @@ func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 // login logs the tab in through the login page.
 func (tb *tab) login(base, email string) {
 	tb.t.Helper()
+	tb.loginWith(base, email, testPassword)
+	tb.do(chromedp.WaitVisible(css(`form[action="/logout"]`)))
+}
+
+// loginWith submits the login page with email and password, and waits
+// for the page that answers: the logged-in one, or the refusal.
+func (tb *tab) loginWith(base, email, password string) {
+	tb.t.Helper()
 	tb.do(
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(css(`#email`)),
 		chromedp.SendKeys(css(`#email`), email),
-		chromedp.SendKeys(css(`#password`), testPassword),
-		chromedp.Submit(css(`#password`)),
-		chromedp.WaitVisible(css(`form[action="/logout"]`)),
+		chromedp.SendKeys(css(`#password`), password),
 	)
+	tb.leave(chromedp.Submit(css(`#password`)))
 }
 
 // A person signs up, is logged in, logs out and in again, in a real

@@ -9,7 +9,7 @@ import (
 // the site keeps its own table beside its handlers; this joins them, and
 // TestCatalog checks that no key is missing a language or used by a
 // template without an entry.
-var catalog = joinTexts(siteText, accountText, boardText, postText, chatText, profileText, userText, friendText, adminText, accountLifeText)
+var catalog = joinTexts(siteText, accountText, boardText, postText, chatText, profileText, userText, friendText, adminText, moderationText, accountLifeText)
 
 func joinTexts(tables ...map[string]text) map[string]text {
 	all := map[string]text{}

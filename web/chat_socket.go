@@ -248,16 +248,20 @@ func (s *Server) writeFrames(ctx context.Context, c *websocket.Conn, sub *chat.S
 			}
 		case <-sub.Done():
 			switch sub.Reason() {
-			case chat.GoingAway:
-				// What was queued is already stored; deliver it before
-				// saying goodbye, so a clean shutdown loses nothing a
-				// client was about to see.
+			case chat.GoingAway, chat.RoomGone:
+				// What was queued is already stored (or is the notice of
+				// the room's end); deliver it before saying goodbye, so a
+				// clean close loses nothing a client was about to see.
 				if len(sub.Frames()) > 0 {
 					stall.Reset(s.cfg.ChatWriteTimeout)
 					writeQueued(c, sub, <-sub.Frames())
 					stall.Stop()
 				}
-				c.Close(websocket.StatusGoingAway, "server shutting down")
+				if sub.Reason() == chat.RoomGone {
+					c.Close(statusRoomGone, "room deleted")
+				} else {
+					c.Close(websocket.StatusGoingAway, "server shutting down")
+				}
 			case chat.Revoked:
 				c.Close(statusCredentialsGone, "session ended: log in again")
 			default:

@@ -351,7 +351,7 @@ type apiCase struct {
 func apiCases(e *testEnv) []apiCase {
 	t := e.t
 	alice, bob, carol := e.register("alice@example.org"), e.register("bob@example.org"), e.register("carol@example.org")
-	erin, frank := e.register("erin@example.org"), e.register("frank@example.org")
+	erin, frank, grace := e.register("erin@example.org"), e.register("frank@example.org"), e.register("grace@example.org")
 	e.makeAdmin(alice)
 	e.editProfile(carol, map[string]any{"is_private": true})
 	var cat, cat2 categoryJSON
@@ -361,6 +361,9 @@ func apiCases(e *testEnv) []apiCase {
 	post2 := e.writePost(alice, map[string]any{"title": "Second", "content": "Gone soon"})
 	post3 := e.writePost(alice, map[string]any{"title": "Third", "content": "Gone soon too"})
 	room := e.createRoom(alice, "Lobby")
+	spamRoom := e.createRoom(grace, "Spam")
+	spamPost := e.writePost(grace, map[string]any{"title": "Spam", "content": "Buy now"})
+	spamMessage := e.sendMessage(grace, room.ID, "Buy now")
 	invite, err := e.store.CreateInvite(context.Background(), alice.ID, 1, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -498,6 +501,30 @@ func apiCases(e *testEnv) []apiCase {
 		{op: "DELETE /api/admin/invites/{id}/", url: fmt.Sprintf("/api/admin/invites/%d/", invite.ID), token: alice.Access, status: 404},
 		{op: "POST /api/admin/users/{id}/reset-link/", url: fmt.Sprintf("/api/admin/users/%d/reset-link/", bob.ID), token: alice.Access, status: 201},
 		{op: "POST /api/admin/users/{id}/reset-link/", url: "/api/admin/users/999999/reset-link/", token: alice.Access, status: 404},
+		{op: "GET /api/admin/users/", token: alice.Access, status: 200},
+		{op: "GET /api/admin/users/", url: "/api/admin/users/?search=example.org", token: alice.Access, status: 200},
+		{op: "GET /api/admin/users/", url: "/api/admin/users/?search=a%00", token: alice.Access, status: 400},
+		{op: "GET /api/admin/users/", token: bob.Access, status: 403},
+		{op: "POST /api/admin/users/{id}/disable/", url: fmt.Sprintf("/api/admin/users/%d/disable/", grace.ID), token: alice.Access, status: 200},
+		{op: "POST /api/admin/users/{id}/disable/", url: fmt.Sprintf("/api/admin/users/%d/disable/", alice.ID), token: alice.Access, status: 400},
+		{op: "POST /api/admin/users/{id}/disable/", url: "/api/admin/users/999999/disable/", token: alice.Access, status: 404},
+		{op: "POST /api/admin/users/{id}/disable/", url: fmt.Sprintf("/api/admin/users/%d/disable/", alice.ID), token: bob.Access, status: 403},
+		{op: "POST /api/admin/users/{id}/disable/", url: fmt.Sprintf("/api/admin/users/%d/disable/", alice.ID), status: 401},
+		{op: "POST /api/admin/users/{id}/enable/", url: fmt.Sprintf("/api/admin/users/%d/enable/", grace.ID), token: alice.Access, status: 200},
+		{op: "POST /api/admin/users/{id}/enable/", url: fmt.Sprintf("/api/admin/users/%d/enable/", alice.ID), token: alice.Access, status: 400},
+		{op: "POST /api/admin/users/{id}/enable/", url: "/api/admin/users/999999/enable/", token: alice.Access, status: 404},
+		{op: "DELETE /api/admin/posts/{id}/", url: fmt.Sprintf("/api/admin/posts/%d/", spamPost.ID), token: bob.Access, status: 403},
+		{op: "DELETE /api/admin/posts/{id}/", url: fmt.Sprintf("/api/admin/posts/%d/", spamPost.ID), token: alice.Access, status: 204},
+		{op: "DELETE /api/admin/posts/{id}/", url: fmt.Sprintf("/api/admin/posts/%d/", spamPost.ID), token: alice.Access, status: 404},
+		{op: "DELETE /api/admin/messages/{id}/", url: fmt.Sprintf("/api/admin/messages/%d/", spamMessage.ID), token: alice.Access, status: 204},
+		{op: "DELETE /api/admin/messages/{id}/", url: fmt.Sprintf("/api/admin/messages/%d/", spamMessage.ID), token: alice.Access, status: 404},
+		{op: "DELETE /api/admin/rooms/{id}/", url: fmt.Sprintf("/api/admin/rooms/%d/", spamRoom.ID), token: bob.Access, status: 403},
+		{op: "DELETE /api/admin/rooms/{id}/", url: fmt.Sprintf("/api/admin/rooms/%d/", spamRoom.ID), token: alice.Access, status: 204},
+		{op: "DELETE /api/admin/rooms/{id}/", url: fmt.Sprintf("/api/admin/rooms/%d/", spamRoom.ID), token: alice.Access, status: 404},
+		{op: "GET /api/admin/audit-log/", url: "/api/admin/audit-log/?limit=5", token: alice.Access, status: 200},
+		{op: "GET /api/admin/audit-log/", url: "/api/admin/audit-log/?before=3", token: alice.Access, status: 200},
+		{op: "GET /api/admin/audit-log/", url: "/api/admin/audit-log/?limit=0", token: alice.Access, status: 400},
+		{op: "GET /api/admin/audit-log/", token: bob.Access, status: 403},
 		{op: "POST /user/delete/", token: frank.Access, body: map[string]string{"password": "wrong one"}, status: 400},
 		{op: "POST /user/delete/", token: frank.Access, body: map[string]string{"password": testPassword}, status: 204},
 		// Operations.
@@ -641,6 +668,15 @@ func checkSocket(t *testing.T, e *testEnv, sp *apiSpec) bool {
 	server(a.next()) // the error frame
 	b.c.Close(websocket.StatusNormalClosure, "")
 	server(a.next()) // chat.user.leave
+	// What an admin removes: a message, then the whole room.
+	admin := e.register("sockets-admin@example.org")
+	e.makeAdmin(admin)
+	m := e.sendMessage(bob, room.ID, "Buy now")
+	server(a.next())
+	e.do("DELETE", fmt.Sprintf("/api/admin/messages/%d/", m.ID), admin.Access, nil).wantStatus(http.StatusNoContent)
+	server(a.next()) // chat.message.delete
+	e.do("DELETE", fmt.Sprintf("/api/admin/rooms/%d/", room.ID), admin.Access, nil).wantStatus(http.StatusNoContent)
+	server(a.next()) // chat.room.delete
 	for i := range frames["serverFrames"].([]any) {
 		if !seen[i] {
 			t.Errorf("server frame %d of the document was never sent", i)

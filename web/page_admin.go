@@ -70,8 +70,11 @@ type adminLink struct {
 
 var adminLinks = []adminLink{
 	{"/admin", "admin.overview"},
-	{"/admin/categories", "admin.categories"},
 	{"/admin/users", "admin.users"},
+	{"/admin/invites", "admin.invites"},
+	{"/admin/rooms", "admin.rooms"},
+	{"/admin/categories", "admin.categories"},
+	{"/admin/audit", "admin.audit"},
 }
 
 // adminFrame is what every admin page has: the navigation, with the
@@ -217,6 +220,7 @@ func (s *Server) handleAdminCategoryRename(w http.ResponseWriter, r *http.Reques
 type adminConfirm struct {
 	adminFrame
 	Question string
+	Quote    string // what is about to go, in its own words (a message); "": none
 	Why      string
 	Action   string
 	Back     string
@@ -276,11 +280,12 @@ func (s *Server) categoryByPath(r *http.Request) (*store.Category, error) {
 // search found.
 type adminUsers struct {
 	adminFrame
-	Query string
-	Users []*store.User
-	More  bool
-	Max   int
-	Me    int64
+	Query    string
+	Users    []*store.User
+	Disabled []*store.User // without a search: the disabled accounts
+	More     bool
+	Max      int
+	Me       int64
 }
 
 func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
@@ -302,6 +307,12 @@ func (s *Server) renderAdminUsers(w http.ResponseWriter, r *http.Request, p *pag
 		return
 	}
 	data.Users, data.More = users, len(users) >= store.MaxAdminSearchResults
+	if q == "" {
+		if data.Disabled, err = s.store.DisabledUsers(r.Context()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	p.Data = data
 	p.Path = adminUsersPath(q)
 	s.render(w, r, status, "admin_users", p)
@@ -337,12 +348,12 @@ func (s *Server) handleAdminSetAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := f.Value("q")
-	if !canSetAdmin(currentUser(r), target) {
+	if !canModerate(currentUser(r), target) {
 		f.errors = map[string][]string{"admin": {p.T("admin.err.self")}}
 		s.renderAdminUsers(w, r, p, http.StatusBadRequest, q)
 		return
 	}
-	u, err := s.store.SetAdminByID(r.Context(), id, admin)
+	u, err := s.store.SetAdminByID(r.Context(), currentUser(r), id, admin)
 	if errors.Is(err, store.ErrLastAdmin) {
 		f.errors = map[string][]string{"admin": {p.T("admin.err.last")}}
 		s.renderAdminUsers(w, r, p, http.StatusBadRequest, q)

@@ -26,6 +26,15 @@ func TestAdminPagesForAdminsOnly(t *testing.T) {
 	catPath := "/admin/categories/" + strconv.FormatInt(cat.ID, 10)
 	userAdmin := "/admin/users/" + strconv.FormatInt(user.ID, 10) + "/admin"
 	adminAdmin := "/admin/users/" + strconv.FormatInt(admin.ID, 10) + "/admin"
+	adminUser := "/admin/users/" + strconv.FormatInt(admin.ID, 10)
+	room := e.createRoom(admin, "Lobby")
+	msg := e.sendMessage(admin, room.ID, "hello")
+	roomPath := "/admin/rooms/" + strconv.FormatInt(room.ID, 10)
+	msgPath := "/admin/messages/" + strconv.FormatInt(msg.ID, 10)
+	invite, err := e.store.CreateInvite(ctx, admin.ID, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		method, path string
@@ -40,6 +49,19 @@ func TestAdminPagesForAdminsOnly(t *testing.T) {
 		{"POST", catPath + "/delete", nil},
 		{"POST", userAdmin, url.Values{"admin": {"1"}}},
 		{"POST", adminAdmin, url.Values{"admin": {"0"}}},
+		{"GET", "/admin/invites", nil},
+		{"POST", "/admin/invites", url.Values{"max_uses": {"5"}}},
+		{"POST", "/admin/invites/" + strconv.FormatInt(invite.ID, 10) + "/revoke", nil},
+		{"GET", "/admin/rooms", nil},
+		{"GET", roomPath + "/delete", nil},
+		{"POST", roomPath + "/delete", nil},
+		{"GET", msgPath + "/delete", nil},
+		{"POST", msgPath + "/delete", nil},
+		{"GET", "/admin/audit", nil},
+		{"GET", adminUser + "/disable", nil},
+		{"POST", adminUser + "/disable", nil},
+		{"POST", adminUser + "/enable", nil},
+		{"POST", adminUser + "/reset-link", nil},
 	}
 	b := e.browser()
 	b.login(user.Email)
@@ -65,6 +87,12 @@ func TestAdminPagesForAdminsOnly(t *testing.T) {
 	counts, _ := e.store.Counts(ctx)
 	if u, _ := e.store.UserByID(ctx, user.ID); u.IsAdmin || counts.Admins != 1 {
 		t.Fatalf("refused posts changed the admins: user admin %v, %d admins", u.IsAdmin, counts.Admins)
+	}
+	if log, _ := e.store.AuditLog(ctx, 0, 10); len(log) != 0 || counts.Rooms != 1 || counts.Messages != 1 {
+		t.Fatalf("refused posts changed something: audit %+v, counts %+v", log, counts)
+	}
+	if invs, _ := e.store.Invites(ctx); len(invs) != 1 || !invs[0].RevokedAt.IsZero() {
+		t.Fatalf("refused posts changed the invites: %+v", invs)
 	}
 	// The navigation offers the admin page to admins only.
 	b.get("/").wantNoBody(`href="/admin"`)

@@ -293,7 +293,7 @@ func (s *Server) handleDeletePostSubmit(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.DeletePost(r.Context(), post.ID); err != nil {
+	if err := s.deletePost(r, post); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -3,12 +3,12 @@ package web
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/draw"
 	_ "image/gif" // registers the GIF decoder
 	"image/jpeg"
 	"image/png"
 
-	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // registers the WebP decoder
 
 	"maru/store"
@@ -78,28 +78,127 @@ func processPicture(data []byte, slots chan struct{}) (*store.Picture, error) {
 	return pic, nil
 }
 
-// scaleDown returns img fitted within side×side. A large reduction is done in
-// two steps, a cheap one to twice the size and a good one to the end, so that
-// a phone photo scales quickly on a Pi and still looks right.
+// scaleDown returns img fitted within side×side. Each new pixel is the
+// average of the part of the picture it covers (an area average, which is
+// what a reduction should be: no detail is skipped, so nothing shimmers),
+// read one row at a time, so a 25-megapixel photo takes one row of extra
+// memory besides the result.
 func scaleDown(img image.Image, side int) *image.RGBA {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= side && h <= side {
+	sw, sh := b.Dx(), b.Dy()
+	if sw <= side && sh <= side {
 		return toRGBA(img)
 	}
-	if w >= h {
-		w, h = side, max(1, h*side/w)
+	w, h := side, side
+	if sw >= sh {
+		h = max(1, sh*side/sw)
 	} else {
-		w, h = max(1, w*side/h), side
+		w = max(1, sw*side/sh)
 	}
-	if b.Dx() > 4*w {
-		mid := image.NewRGBA(image.Rect(0, 0, 2*w, 2*h))
-		xdraw.ApproxBiLinear.Scale(mid, mid.Bounds(), img, b, draw.Src, nil)
-		img, b = mid, mid.Bounds()
+	// Source column x gives its weight to at most two new columns, as
+	// does source row y to two new rows: where a new pixel's edge cuts it.
+	cols := spans(sw, w)
+	rows := spans(sh, h)
+	sum := make([]float32, w*h*4) // weighted sums of premultiplied RGBA
+	src := make([]uint8, sw*4)    // one source row
+	row := make([]float32, w*4)   // that row reduced to the new width
+	for y := range sh {
+		readRow(img, b.Min.Y+y, src)
+		clear(row)
+		for x, sp := range cols {
+			for k := range 2 {
+				if wt := sp.weight[k]; wt > 0 {
+					d, p := row[(sp.first+k)*4:], src[x*4:]
+					d[0] += wt * float32(p[0])
+					d[1] += wt * float32(p[1])
+					d[2] += wt * float32(p[2])
+					d[3] += wt * float32(p[3])
+				}
+			}
+		}
+		sp := rows[y]
+		for k := range 2 {
+			if wt := sp.weight[k]; wt > 0 {
+				d := sum[(sp.first+k)*w*4:][:w*4]
+				for i, v := range row {
+					d[i] += wt * v
+				}
+			}
+		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	area := float32(sw) / float32(w) * float32(sh) / float32(h)
+	for i, v := range sum {
+		dst.Pix[i] = uint8(min(255, v/area+0.5))
+	}
 	return dst
+}
+
+// span is how one source column (or row) is shared between the new ones:
+// weight[0] of it goes to new column first, weight[1] to first+1.
+type span struct {
+	first  int
+	weight [2]float32
+}
+
+// spans shares n source columns out among m ≤ n new ones, each new one
+// covering n/m of them.
+func spans(n, m int) []span {
+	out := make([]span, n)
+	scale := float64(m) / float64(n) // new columns per source column
+	for x := range out {
+		start, end := float64(x)*scale, float64(x+1)*scale
+		first := int(start)
+		if cut := float64(first + 1); end > cut && first+1 < m {
+			out[x] = span{first, [2]float32{float32(cut - start), float32(end - cut)}}
+		} else {
+			out[x] = span{min(first, m-1), [2]float32{float32(end - start), 0}}
+		}
+	}
+	// The weights are in new-column units; in source units each is 1/scale.
+	for x := range out {
+		out[x].weight[0] /= float32(scale)
+		out[x].weight[1] /= float32(scale)
+	}
+	return out
+}
+
+// readRow reads row y of img into dst as premultiplied 8-bit RGBA, fast
+// for what the decoders make and through At for anything else.
+func readRow(img image.Image, y int, dst []uint8) {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.RGBA:
+		copy(dst, m.Pix[m.PixOffset(b.Min.X, y):])
+		return
+	case *image.YCbCr:
+		for x := range b.Dx() {
+			yi, ci := m.YOffset(b.Min.X+x, y), m.COffset(b.Min.X+x, y)
+			r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			dst[x*4], dst[x*4+1], dst[x*4+2], dst[x*4+3] = r, g, bl, 0xff
+		}
+		return
+	case *image.NRGBA:
+		p := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range b.Dx() {
+			a := uint16(p[x*4+3])
+			for c := range 3 {
+				dst[x*4+c] = uint8((uint16(p[x*4+c])*a + 127) / 255)
+			}
+			dst[x*4+3] = uint8(a)
+		}
+		return
+	case *image.Gray:
+		p := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range b.Dx() {
+			dst[x*4], dst[x*4+1], dst[x*4+2], dst[x*4+3] = p[x], p[x], p[x], 0xff
+		}
+		return
+	}
+	for x := range b.Dx() {
+		r, g, bl, a := img.At(b.Min.X+x, y).RGBA()
+		dst[x*4], dst[x*4+1], dst[x*4+2], dst[x*4+3] = uint8(r>>8), uint8(g>>8), uint8(bl>>8), uint8(a>>8)
+	}
 }
 
 func toRGBA(img image.Image) *image.RGBA {

@@ -134,3 +134,73 @@ func TestPictureURLsAreUnguessable(t *testing.T) {
 	e.do("GET", "/media/pictures/"+strings.Repeat("0", 32), "", nil).wantStatus(http.StatusNotFound)
 	e.do("GET", "/media/pictures/"+strings.Repeat("G", 32), "", nil).wantStatus(http.StatusNotFound)
 }
+
+// opaqueImage hides an image's concrete type, so scaleDown reads it the
+// slow, general way.
+type opaqueImage struct{ image.Image }
+
+// The area average keeps a flat colour flat and the mean of a pattern,
+// scales within the box keeping the aspect ratio, and reads every kind of
+// decoded image as the general path does.
+func TestScaleDown(t *testing.T) {
+	flat := image.NewNRGBA(image.Rect(0, 0, 1000, 700))
+	stripes := image.NewGray(image.Rect(0, 0, 999, 1501))
+	photo := image.NewYCbCr(image.Rect(0, 0, 1200, 900), image.YCbCrSubsampleRatio420)
+	for i := range flat.Pix {
+		flat.Pix[i] = []uint8{200, 100, 50, 128}[i%4]
+	}
+	for y := range 1501 {
+		for x := range 999 {
+			stripes.Pix[y*999+x] = uint8(255 * (x % 2))
+		}
+	}
+	for i := range photo.Y {
+		photo.Y[i] = uint8(i * 7)
+	}
+	for i := range photo.Cb {
+		photo.Cb[i], photo.Cr[i] = uint8(i*3), uint8(255-i)
+	}
+
+	for _, c := range []struct {
+		name string
+		img  image.Image
+		w, h int
+	}{{"flat", flat, 512, 358}, {"stripes", stripes, 340, 512}, {"photo", photo, 512, 384}} {
+		got := scaleDown(c.img, 512)
+		if got.Bounds().Dx() != c.w || got.Bounds().Dy() != c.h {
+			t.Fatalf("%s: %v, want %dx%d", c.name, got.Bounds(), c.w, c.h)
+		}
+		slow := scaleDown(opaqueImage{c.img}, 512)
+		for i := range got.Pix {
+			if d := int(got.Pix[i]) - int(slow.Pix[i]); d < -1 || d > 1 {
+				t.Fatalf("%s: byte %d is %d read fast, %d read slowly", c.name, i, got.Pix[i], slow.Pix[i])
+			}
+		}
+	}
+	// 128/255 alpha premultiplies 200, 100, 50 to about 100, 50, 25.
+	for i, v := range scaleDown(flat, 512).Pix {
+		if want := []int{100, 50, 25, 128}[i%4]; int(v) < want-1 || int(v) > want+1 {
+			t.Fatalf("flat: byte %d is %d, want %d", i, v, want)
+		}
+	}
+	sum := 0
+	got := scaleDown(stripes, 512)
+	for i := 0; i < len(got.Pix); i += 4 {
+		sum += int(got.Pix[i])
+	}
+	if mean := float64(sum) / float64(len(got.Pix)/4); mean < 126 || mean > 129 {
+		t.Fatalf("stripes: mean %.1f, want 127.5", mean)
+	}
+}
+
+// BenchmarkScaleDown scales a 12-megapixel photo, as a phone takes it, to
+// a profile picture.
+func BenchmarkScaleDown(b *testing.B) {
+	photo := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
+	for i := range photo.Y {
+		photo.Y[i] = uint8(i)
+	}
+	for b.Loop() {
+		scaleDown(photo, maxPictureSide)
+	}
+}

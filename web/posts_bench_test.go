@@ -5,15 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"testing"
 
 	"maru/store/storetest"
 )
-
-// TestMain removes the benchmark database after the run.
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // boardServer serves the shared 100,000-post database, built once per run,
 // through the whole middleware chain, logging into io.Discard.

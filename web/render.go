@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"maru/store"
+	"maru/web/tmpl"
 )
 
 //go:embed templates
@@ -111,47 +112,91 @@ func (f *pageForm) fail(err error) bool {
 	return true
 }
 
+// userRow is one account in a list of the admin pages, with the page it
+// is shown on: a template that draws a row needs both.
+type userRow struct {
+	P *pageData
+	U *store.User
+}
+
 // templates holds every page, each parsed with the layout and partials
 // once at start-up: a broken template fails the start, not a request.
-type templates map[string]*template.Template
+type templates map[string]*tmpl.Set
+
+// templateFuncs are the functions templates call.
+var templateFuncs = tmpl.FuncMap{
+	"add":        func(a, b int) int { return a + b },
+	"pictureURL": picturePath,
+	"initial":    initial,
+	"userRow":    func(p *pageData, u *store.User) userRow { return userRow{P: p, U: u} },
+}
+
+// templateMethods are the methods templates call: tmpl sees no others.
+var templateMethods = tmpl.Methods{
+	"T":             {(*pageData).T, friendRow.T},
+	"Asset":         {(*pageData).Asset},
+	"Time":          {(*pageData).Time},
+	"IsAdmin":       {(*pageData).IsAdmin},
+	"Value":         {(*pageForm).Value},
+	"Errors":        {(*pageForm).Errors},
+	"Invalid":       {(*pageForm).Invalid},
+	"Numbers":       {(*pager).Numbers},
+	"URL":           {(*pager).URL},
+	"Action":        {(*postFormPage).Action},
+	"Cancel":        {(*postFormPage).Cancel},
+	"CategoryLabel": {(*boardPage).CategoryLabel},
+	"CategoryName":  {(*boardPage).CategoryName},
+	"Filtered":      {(*boardPage).Filtered},
+	"PastEnd":       {(*boardPage).PastEnd},
+	"Edited":        {(*postPage).Edited},
+	"HistoryPath":   {(*roomPage).HistoryPath},
+	"WSPath":        {(*roomPage).WSPath},
+	"UTC":           {time.Time.UTC},
+	"Format":        {time.Time.Format},
+	"IsZero":        {time.Time.IsZero},
+}
 
 func parseTemplates() (templates, error) {
-	funcs := template.FuncMap{
-		"add":        func(a, b int) int { return a + b },
-		"pictureURL": picturePath,
-		"initial":    initial,
-	}
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
+	base, err := tmpl.New(templateFuncs, templateMethods)
 	if err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
+		return nil, err
 	}
-	pages, err := fs.Glob(templateFiles, "templates/*.html")
+	for _, name := range []string{"layout", "partials"} {
+		if err := parseTemplateFile(base, name); err != nil {
+			return nil, err
+		}
+	}
+	files, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	ts := templates{}
-	for _, file := range pages {
+	for _, file := range files {
 		name := strings.TrimSuffix(path.Base(file), ".html")
 		if name == "layout" || name == "partials" {
 			continue
 		}
-		src, err := fs.ReadFile(templateFiles, file)
-		if err != nil {
+		t := base.Clone()
+		if err := parseTemplateFile(t, name); err != nil {
 			return nil, err
 		}
-		if !bytes.Contains(src, []byte(`{{define "main"}}`)) {
-			continue // a template of its own, not a page of the site
-		}
-		t, err := template.Must(base.Clone()).New(name).Parse(string(src))
-		if err != nil {
-			return nil, fmt.Errorf("templates: %w", err)
-		}
-		if t.Lookup("main") == nil || t.Lookup("title") == nil {
+		if !t.Has("main") || !t.Has("title") {
 			return nil, fmt.Errorf("templates: %s defines no \"title\" or \"main\"", file)
 		}
 		ts[name] = t
 	}
 	return ts, nil
+}
+
+func parseTemplateFile(t *tmpl.Set, name string) error {
+	src, err := fs.ReadFile(templateFiles, "templates/"+name+".html")
+	if err != nil {
+		return err
+	}
+	if err := t.Parse(name, string(src)); err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	return nil
 }
 
 // newPage starts the data of a page for r.
@@ -178,6 +223,10 @@ var (
 	hdrVaryCooky = []string{"Cookie, Accept-Language"}
 )
 
+// renderCheck, when a test sets it, is shown every page rendered, its data
+// and its error, so that the page can be checked against html/template's.
+var renderCheck func(name string, p *pageData, page []byte, err error)
+
 // render executes page name into a buffer and only then writes status and
 // body, so a template error becomes a clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *pageData) {
@@ -196,7 +245,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	err := t.Execute(&buf, "layout", p)
+	if renderCheck != nil {
+		renderCheck(name, p, buf.Bytes(), err)
+	}
+	if err != nil {
 		if name == "error" {
 			// The error page itself failed: fall back to plain text.
 			s.log.Error("render error page", "err", err)

@@ -40,6 +40,8 @@ type screenshotSite struct {
 	users map[string]*testUser
 	post  int64 // a post with Markdown, tags and a category
 	room  int64 // the busy room
+	// message is one of the room's messages.
+	message int64
 }
 
 func TestScreenshots(t *testing.T) {
@@ -73,6 +75,14 @@ func TestScreenshots(t *testing.T) {
 		{"admin", "/admin", "alex"},
 		{"admin-categories", "/admin/categories", "alex"},
 		{"admin-users", "/admin/users?q=example", "alex"},
+		{"admin-users-default", "/admin/users", "alex"},
+		{"admin-disable", fmt.Sprintf("/admin/users/%d/disable", site.users["joon"].ID), "alex"},
+		{"admin-invites", "/admin/invites", "alex"},
+		{"admin-rooms", "/admin/rooms", "alex"},
+		{"admin-room-delete", fmt.Sprintf("/admin/rooms/%d/delete", site.room), "alex"},
+		{"admin-message-delete", fmt.Sprintf("/admin/messages/%d/delete", site.message), "alex"},
+		{"admin-audit", "/admin/audit", "alex"},
+		{"chat-room-admin", fmt.Sprintf("/chat/%d", site.room), "alex"},
 	}
 	for _, width := range screenshotWidths {
 		for _, lang := range []string{"en", "ko"} {
@@ -194,9 +204,34 @@ func seedScreenshotSite(t *testing.T) *screenshotSite {
 	}
 	for i := range 40 {
 		l := lines[i%len(lines)]
-		if _, err := e.store.AddMessage(ctx, store.NewMessage{RoomID: room.ID, UserID: site.users[l.who].ID, Body: l.text}); err != nil {
+		m, err := e.store.AddMessage(ctx, store.NewMessage{RoomID: room.ID, UserID: site.users[l.who].ID, Body: l.text})
+		if err != nil {
 			t.Fatal(err)
 		}
+		site.message = m.ID
+	}
+	// What an admin has been doing: invites made, one spent and one
+	// revoked, a spammer disabled, a room and a post removed.
+	alex, _ := e.store.UserByID(ctx, site.users["alex"].ID)
+	for _, inv := range []struct{ uses, days int }{{1, 7}, {20, 0}, {1, 7}, {5, 30}} {
+		if _, err := e.store.CreateInvite(ctx, alex.ID, inv.uses, time.Duration(inv.days)*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invs, _ := e.store.Invites(ctx)
+	if _, err := e.store.RevokeInvite(ctx, invs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	spammer := e.register("cheap-watches@spam.example")
+	spam, err := e.store.CreateRoom(ctx, spammer.ID, "FREE WATCHES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.store.DeleteRoom(ctx, alex, spam.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.SetDisabled(ctx, alex, spammer.ID, true); err != nil {
+		t.Fatal(err)
 	}
 	return site
 }

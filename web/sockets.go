@@ -15,6 +15,10 @@ import (
 // protocols use it, so that a client logs in again instead of reconnecting.
 const statusCredentialsGone websocket.StatusCode = 4401
 
+// statusRoomGone is the close code of the sockets of a room that an admin
+// deleted: 4000 plus HTTP's 404, so that a client stops reconnecting.
+const statusRoomGone websocket.StatusCode = 4404
+
 // socketSlot is one chat socket as the registry knows it: whose it is, the
 // browser session it was opened with ("" for a token), and its hub
 // subscriber once it has joined its room.

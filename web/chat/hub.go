@@ -38,6 +38,8 @@ const (
 	// Revoked means the credentials the socket was opened with no longer
 	// hold: the session ended, or the account was closed.
 	Revoked
+	// RoomGone means the room was deleted.
+	RoomGone
 )
 
 // Member is a user present in a room, as the presence frames show them.
@@ -278,6 +280,23 @@ func (r *room) publish(frame []byte) {
 	if dropped > 0 {
 		r.stats.dropped.Add(dropped)
 	}
+}
+
+// CloseRoom drops every subscriber of roomID with RoomGone: the room was
+// deleted. Frames queued before, such as the notice of the deletion, are
+// still theirs to write before they close.
+func (h *Hub) CloseRoom(roomID int64) {
+	h.mu.RLock()
+	r := h.rooms[roomID]
+	h.mu.RUnlock()
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	for _, s := range r.subs {
+		s.drop(RoomGone)
+	}
+	r.mu.Unlock()
 }
 
 // Members lists who is in roomID now, in order of arrival.

@@ -1,0 +1,21 @@
+package web
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"maru/store/storetest"
+)
+
+// TestMain removes the benchmark database after the run, and fails the run
+// when any page came out otherwise than html/template makes it.
+func TestMain(m *testing.M) {
+	code := storetest.Main(m)
+	if diffs := renderMismatches(); len(diffs) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d pages rendered otherwise than by html/template:\n%s\n", len(diffs), strings.Join(diffs, "\n"))
+		code = 1
+	}
+	os.Exit(code)
+}
