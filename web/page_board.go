@@ -158,7 +158,7 @@ func (s *Server) handleBoard(w http.ResponseWriter, r *http.Request) {
 	data := &boardPage{
 		Posts: res.Posts, Total: res.Total, Search: f.Search, Tag: f.Tag, CategoryID: f.CategoryID,
 		Categories: cats, categoryParam: strings.TrimSpace(q.Get("category")),
-		Pager: newPager("/", q, f.Page, boardPageSize, res.Total),
+		Pager: newPager(pageLang(r), "/", q, f.Page, boardPageSize, res.Total),
 	}
 	p := s.newPage(r, "board.title", data)
 	data.Rows = make([]boardRow, len(res.Posts))
