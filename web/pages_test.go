@@ -3,8 +3,8 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
