@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,8 +33,19 @@ func cleanCategoryName(name string) (string, error) {
 	return name, v.Err()
 }
 
-// Categories lists every category, by id.
+// categoryList is the categories as read while categoryGen was gen.
+type categoryList struct {
+	gen  uint64
+	list []Category
+}
+
+// Categories lists every category, by id. Every page of the board shows
+// them and they seldom change, so the list is kept until one does.
 func (s *Store) Categories(ctx context.Context) ([]Category, error) {
+	gen := s.categoryGen.Load()
+	if c := s.categories.Load(); c != nil && c.gen == gen {
+		return slices.Clone(c.list), nil
+	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, name FROM categories ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
@@ -47,8 +59,17 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	// Read under gen: if a change committed meanwhile, gen is old now and
+	// the next reader reads again.
+	s.categories.Store(&categoryList{gen, slices.Clone(out)})
+	return out, nil
 }
+
+// categoriesChanged drops the kept list once a change has committed.
+func (s *Store) categoriesChanged() { s.categoryGen.Add(1) }
 
 // CreateCategory adds a category; names are unique ignoring case.
 func (s *Store) CreateCategory(ctx context.Context, name string) (*Category, error) {
@@ -71,6 +92,7 @@ func (s *Store) CreateCategory(ctx context.Context, name string) (*Category, err
 	if err != nil {
 		return nil, err
 	}
+	s.categoriesChanged()
 	return c, nil
 }
 
@@ -96,6 +118,7 @@ func (s *Store) RenameCategory(ctx context.Context, id int64, name string) (*Cat
 	if err != nil {
 		return nil, err
 	}
+	s.categoriesChanged()
 	return &Category{ID: id, Name: name}, nil
 }
 
@@ -116,5 +139,6 @@ func (s *Store) DeleteCategory(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	s.categoriesChanged()
 	return nil
 }

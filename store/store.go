@@ -68,6 +68,9 @@ type Store struct {
 	writing *pendingWrite // the write whose fn the leader runs now
 
 	board boardCache // list pages and totals, invalidated by what changed
+
+	categories  atomic.Pointer[categoryList] // the categories, as last read
+	categoryGen atomic.Uint64                // counts category changes
 	// exactTotal and countBudget bound the counting of a search's total
 	// (maxExactTotal, searchCountBudget); tests change them.
 	exactTotal  int

@@ -62,6 +62,9 @@ var siteText = map[string]text{
 	"lang.label":   {"Language", "언어"},
 	"lang.switch":  {"Change", "변경"},
 	"footer.api":   {"API reference", "API 문서"},
+	"pager.label":  {"Pages", "페이지"},
+	"pager.prev":   {"Previous page", "이전 페이지"},
+	"pager.next":   {"Next page", "다음 페이지"},
 
 	"time.now":     {"just now", "방금 전"},
 	"time.minutes": {"%d min ago", "%d분 전"},

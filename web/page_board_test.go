@@ -125,8 +125,8 @@ func TestBoardPagingKeepsFilters(t *testing.T) {
 	}
 	res.wantBody(
 		"45 posts",
-		`<a rel="prev" href="/?search=word&amp;tag=p">`,
-		`<a rel="next" href="/?page=3&amp;search=word&amp;tag=p">`,
+		`<a rel="prev" href="/?search=word&amp;tag=p" aria-label="Previous page">`,
+		`<a rel="next" href="/?page=3&amp;search=word&amp;tag=p" aria-label="Next page">`,
 		`<a href="/?page=3&amp;search=word&amp;tag=p">3</a>`,
 		`<span aria-current="page">2</span>`,
 	)
@@ -144,7 +144,7 @@ func TestBoardPagingKeepsFilters(t *testing.T) {
 	res.wantBody("There is no page 9: the list has 3 pages.", `<a href="/?tag=p">Go to the first page</a>`)
 	// Unfiltered, 48 posts make 3 pages too; no filter in the links.
 	_, res = b.boardTitles("/")
-	res.wantBody(`<a rel="next" href="/?page=2">`).wantNoBody(`rel="prev"`)
+	res.wantBody(`<a rel="next" href="/?page=2" aria-label="Next page">`).wantNoBody(`rel="prev"`)
 }
 
 // An empty result says what was searched for; an empty board says so.

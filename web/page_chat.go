@@ -104,7 +104,7 @@ func (s *Server) renderRooms(w http.ResponseWriter, r *http.Request, status int,
 		s.writeError(w, r, err)
 		return
 	}
-	p.Data = &roomsPage{Rooms: rooms, Total: total, Pager: newPager("/chat", q, page, roomsPageSize, total)}
+	p.Data = &roomsPage{Rooms: rooms, Total: total, Pager: newPager(pageLang(r), "/chat", q, page, roomsPageSize, total)}
 	s.render(w, r, status, "chat_rooms", p)
 }
 

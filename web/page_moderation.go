@@ -347,7 +347,7 @@ func (s *Server) handleAdminRooms(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newPage(r, "admin.rooms", nil)
 	p.Data = &adminRooms{adminFrame: newAdminFrame("/admin/rooms"), Rooms: rooms, Total: total,
-		Pager: newPager("/admin/rooms", q, page, roomsPageSize, total)}
+		Pager: newPager(pageLang(r), "/admin/rooms", q, page, roomsPageSize, total)}
 	s.render(w, r, http.StatusOK, "admin_rooms", p)
 }
 

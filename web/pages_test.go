@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -11,8 +12,11 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"maru/store"
 )
 
 func TestStaticAssets(t *testing.T) {
@@ -313,4 +317,71 @@ func TestRegisterPage(t *testing.T) {
 	other := e.browser()
 	other.post("/register", url.Values{"email": {"NEW@example.com"}, "password": {testPassword}, "password2": {testPassword}}).
 		wantStatus(http.StatusBadRequest).wantBody("A user is already registered with this e-mail address.")
+}
+
+// The navigation marks where the reader is: the page itself with
+// aria-current="page", any page within a section with "true".
+func TestNavMarksWhereYouAre(t *testing.T) {
+	e := newTestEnv(t)
+	admin := e.register("admin@example.com")
+	e.makeAdmin(admin)
+	post := e.do("POST", "/api/post/write", admin.Access, map[string]any{"title": "t", "content": "c"}).wantStatus(http.StatusCreated)
+	var created struct {
+		ID int64 `json:"post_id"`
+	}
+	post.decode(&created)
+	b := e.browser()
+	b.login(admin.Email)
+
+	links := []string{"/", "/chat", "/friends", "/admin", "/profile"}
+	for _, c := range []struct {
+		path string
+		want map[string]string // link → aria-current; the rest have none
+	}{
+		{"/", map[string]string{"/": "page"}},
+		{"/?page=1&tag=x", map[string]string{"/": "page"}},
+		{"/posts/" + strconv.FormatInt(created.ID, 10), map[string]string{"/": "true"}},
+		{"/posts/new", map[string]string{"/": "true"}},
+		{"/chat", map[string]string{"/chat": "page"}},
+		{"/friends", map[string]string{"/friends": "page"}},
+		{"/admin/users", map[string]string{"/admin": "true"}},
+		{"/profile/edit", map[string]string{"/profile": "true"}},
+		{"/api/docs", map[string]string{}},
+	} {
+		body := string(b.get(c.path).wantStatus(http.StatusOK).Body)
+		for _, link := range links {
+			anchor := `<li><a href="` + link + `"`
+			if link == "/profile" {
+				anchor = `class="who" href="/profile"`
+			}
+			i := strings.Index(body, anchor)
+			if i < 0 {
+				t.Fatalf("%s: no link to %s", c.path, link)
+			}
+			end := i + len(anchor)
+			tag := body[i : end+strings.IndexByte(body[end:], '>')]
+			got := ""
+			if _, v, ok := strings.Cut(tag, `aria-current="`); ok {
+				got, _, _ = strings.Cut(v, `"`)
+			}
+			if got != c.want[link] {
+				t.Errorf("%s: link to %s has aria-current %q, want %q", c.path, link, got, c.want[link])
+			}
+		}
+	}
+}
+
+// The pager speaks the page's language.
+func TestPagerLabels(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.register("writer@example.com")
+	for i := range 25 {
+		if _, err := e.store.CreatePost(context.Background(), store.NewPost{AuthorID: u.ID, Title: fmt.Sprint("post ", i), Content: "c"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.browser().get("/?page=2").wantBody(`<nav class="pager" aria-label="Pages">`, `rel="prev" href="/" aria-label="Previous page"`)
+	req, _ := http.NewRequest("GET", e.http.URL+"/", nil)
+	req.Header.Set("Accept-Language", "ko")
+	e.send(req).wantBody(`<nav class="pager" aria-label="페이지">`, `aria-label="다음 페이지">›</a>`)
 }

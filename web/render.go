@@ -53,6 +53,21 @@ func (p *pageData) Time(t time.Time) template.HTML {
 		template.HTMLEscapeString(ago(p.Lang, t, p.Now)) + `</time>`)
 }
 
+// Current is the value of aria-current for the navigation link to
+// section ("/", "/chat", "/friends", "/admin", "/profile"): "page" on that
+// very page, "true" anywhere else in it, "" outside.
+func (p *pageData) Current(section string) string {
+	at, _, _ := strings.Cut(p.Path, "?")
+	switch {
+	case at == section:
+		return "page"
+	case section == "/" && (strings.HasPrefix(at, "/posts/") || at == "/posts"),
+		section != "/" && strings.HasPrefix(at, section+"/"):
+		return "true"
+	}
+	return ""
+}
+
 // IsAdmin reports whether the viewer is an admin.
 func (p *pageData) IsAdmin() bool { return p.User != nil && p.User.IsAdmin }
 
@@ -137,6 +152,7 @@ var templateMethods = tmpl.Methods{
 	"Asset":         {(*pageData).Asset},
 	"Time":          {(*pageData).Time},
 	"IsAdmin":       {(*pageData).IsAdmin},
+	"Current":       {(*pageData).Current},
 	"Value":         {(*pageForm).Value},
 	"Errors":        {(*pageForm).Errors},
 	"Invalid":       {(*pageForm).Invalid},
@@ -421,13 +437,15 @@ func initial(name string) string {
 // pager is the data of the page-number navigation: 1 … 4 5 [6] 7 8 … 20.
 type pager struct {
 	Page, Last int
+	Labels     [3]string // of the pager, the previous page and the next, in the page's language
 	path       string
 	query      url.Values
 }
 
-func newPager(path string, query url.Values, page, size, total int) *pager {
+func newPager(lang, path string, query url.Values, page, size, total int) *pager {
 	last := max(1, (total+size-1)/size)
-	return &pager{Page: page, Last: last, path: path, query: query}
+	return &pager{Page: page, Last: last, path: path, query: query,
+		Labels: [3]string{translate(lang, "pager.label"), translate(lang, "pager.prev"), translate(lang, "pager.next")}}
 }
 
 // URL is the address of page n with the same filters.

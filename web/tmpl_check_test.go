@@ -48,34 +48,31 @@ var stdPages = sync.OnceValues(func() (map[string]*template.Template, error) {
 
 var renderDiffs struct {
 	sync.Mutex
-	seen  int
 	diffs []string
 }
 
-func init() {
-	renderCheck = func(name string, p *pageData, page []byte, renderErr error) {
-		var want bytes.Buffer
-		pages, err := stdPages()
-		if err == nil {
-			err = pages[name].ExecuteTemplate(&want, "layout", p)
+// checkRender is renderCheck for tests (benchmarks measure pages without it).
+func checkRender(name string, p *pageData, page []byte, renderErr error) {
+	var want bytes.Buffer
+	pages, err := stdPages()
+	if err == nil {
+		err = pages[name].ExecuteTemplate(&want, "layout", p)
+	}
+	renderDiffs.Lock()
+	defer renderDiffs.Unlock()
+	switch {
+	case renderErr != nil:
+		renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s: %v", name, renderErr))
+	case err != nil:
+		renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s: html/template: %v", name, err))
+	case !bytes.Equal(page, want.Bytes()):
+		i := 0
+		for i < len(page) && i < want.Len() && page[i] == want.Bytes()[i] {
+			i++
 		}
-		renderDiffs.Lock()
-		defer renderDiffs.Unlock()
-		renderDiffs.seen++
-		switch {
-		case renderErr != nil:
-			renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s: %v", name, renderErr))
-		case err != nil:
-			renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s: html/template: %v", name, err))
-		case !bytes.Equal(page, want.Bytes()):
-			i := 0
-			for i < len(page) && i < want.Len() && page[i] == want.Bytes()[i] {
-				i++
-			}
-			from := max(i-80, 0)
-			renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s differs at byte %d:\n tmpl:          %q\n html/template: %q",
-				name, i, page[from:min(i+80, len(page))], want.Bytes()[from:min(i+80, want.Len())]))
-		}
+		from := max(i-80, 0)
+		renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s differs at byte %d:\n tmpl:          %q\n html/template: %q",
+			name, i, page[from:min(i+80, len(page))], want.Bytes()[from:min(i+80, want.Len())]))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"text/template/parse"
 )
 
@@ -77,11 +78,41 @@ func (s *state) walk(dot reflect.Value, node parse.Node) error {
 	case *parse.TemplateNode:
 		return s.walkTemplate(dot, n)
 	case *parse.TextNode:
-		s.ctx = s.ctx.write(s.w, n.Text)
+		s.writeText(n)
 	default:
 		return s.errorf("unknown node %s", node)
 	}
 	return nil
+}
+
+// textOut is what a piece of template text writes in context ctx, and
+// the context after it. The text a page writes is the same render after
+// render, so it is worked out once for each context it meets (nearly
+// always one), and kept in the set's texts by node.
+type textOut struct {
+	ctx, after context
+	text       []byte
+}
+
+func (s *state) writeText(n *parse.TextNode) {
+	var outs []textOut
+	if v, ok := s.set.texts.Load(n); ok {
+		outs = v.([]textOut)
+	}
+	for _, o := range outs {
+		if o.ctx == s.ctx {
+			s.w.Write(o.text)
+			s.ctx = o.after
+			return
+		}
+	}
+	var b bytes.Buffer
+	o := textOut{ctx: s.ctx, after: s.ctx.write(&b, n.Text), text: b.Bytes()}
+	// Another render may have added one meanwhile: losing it only means
+	// working it out again.
+	s.set.texts.Store(n, append(outs[:len(outs):len(outs)], o))
+	s.w.Write(o.text)
+	s.ctx = o.after
 }
 
 func (s *state) walkIfOrWith(with bool, dot reflect.Value, pipe *parse.PipeNode, list, elseList *parse.ListNode) error {
@@ -424,7 +455,7 @@ func (s *state) evalField(dot reflect.Value, name string, recv reflect.Value, ar
 	hasArgs := len(args) > 1 || hasFinal
 	switch recv.Kind() {
 	case reflect.Struct:
-		if f, ok := recv.Type().FieldByName(name); ok {
+		if f, ok := fieldOf(recv.Type(), name); ok {
 			if !f.IsExported() {
 				return recv, s.errorf("%s is an unexported field of %s", name, recv.Type())
 			}
@@ -448,6 +479,33 @@ func (s *state) evalField(dot reflect.Value, name string, recv reflect.Value, ar
 		return recv, s.errorf("nil pointer evaluating %s.%s", outer, name)
 	}
 	return recv, s.errorf("can't evaluate field %s in type %s (a method must be listed in tmpl.Methods)", name, outer)
+}
+
+// structFields keeps, for each struct type, what reflect found of its
+// fields by name (a search through every field each time).
+var structFields sync.Map // reflect.Type → map[string]fieldFound, copied on change
+
+type fieldFound struct {
+	f  reflect.StructField
+	ok bool
+}
+
+func fieldOf(t reflect.Type, name string) (reflect.StructField, bool) {
+	var known map[string]fieldFound
+	if v, ok := structFields.Load(t); ok {
+		known = v.(map[string]fieldFound)
+		if f, ok := known[name]; ok {
+			return f.f, f.ok
+		}
+	}
+	f, ok := t.FieldByName(name)
+	more := make(map[string]fieldFound, len(known)+1)
+	for k, v := range known {
+		more[k] = v
+	}
+	more[name] = fieldFound{f, ok}
+	structFields.Store(t, more)
+	return f, ok
 }
 
 // call calls fn, a function or (with a valid recv) a method expression,

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"sync"
 	"text/template/parse"
 )
 
@@ -41,6 +42,7 @@ type Set struct {
 	funcs   map[string]reflect.Value
 	methods map[string]map[reflect.Type]reflect.Value
 	names   map[string]any // function names, for the parser
+	texts   *sync.Map      // textKey → textOut: the template text as written
 }
 
 // New starts an empty set whose templates may use funcs and methods.
@@ -50,6 +52,7 @@ func New(funcs FuncMap, methods Methods) (*Set, error) {
 		funcs:   map[string]reflect.Value{},
 		methods: map[string]map[reflect.Type]reflect.Value{},
 		names:   map[string]any{},
+		texts:   new(sync.Map),
 	}
 	for _, name := range builtinNames {
 		s.names[name] = true
