@@ -11,14 +11,14 @@ import (
 // (except for static files, pictures and health) cross-origin protection,
 // the browser session and authentication.
 func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
-	app := http.NewServeMux()
+	app := routeMux{http.NewServeMux(), &s.allRoutes}
 	// api registers a JSON route behind the guards; publicAPI one before
 	// them. Both record it: the OpenAPI document must describe each.
 	api := func(pattern string, h http.HandlerFunc) {
 		s.apiRoutes = append(s.apiRoutes, pattern)
 		handleBoth(app, pattern, h)
 	}
-	public := http.NewServeMux()
+	public := routeMux{http.NewServeMux(), &s.allRoutes}
 	publicAPI := func(pattern string, h http.HandlerFunc) {
 		s.apiRoutes = append(s.apiRoutes, pattern)
 		handleBoth(public, pattern, h)
@@ -145,19 +145,38 @@ func (s *Server) routes(cop *http.CrossOriginProtection) http.Handler {
 	public.HandleFunc("GET /media/pictures/{key}", s.handlePicture)
 	publicAPI("GET /healthz", s.handleHealth)
 	publicAPI("GET /api/openapi.json", s.handleOpenAPI)
-	public.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app)))))
+	public.ServeMux.Handle("/", guardCrossOrigin(cop, s.loadSession(s.authenticate(s.matchOrRefuse(app.ServeMux)))))
 
 	return s.limitWrite(s.recoverPanics(s.logRequests(s.identify(s.measure(s.secureHeaders(s.cors(public)))))))
+}
+
+// routeMux is a ServeMux that records each pattern registered on it, as
+// routes.go writes it, so that a test can hold every route to account
+// (the authorization table lists each with who may use it).
+type routeMux struct {
+	*http.ServeMux
+	patterns *[]string
+}
+
+func (m routeMux) Handle(pattern string, h http.Handler) {
+	*m.patterns = append(*m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 // handleBoth registers pattern both with and without its trailing slash:
 // the seed's clients use both forms and, since they POST, cannot follow a
 // redirect from one to the other. "{$}" keeps "/x/" from matching "/x/y".
-func handleBoth(mux *http.ServeMux, pattern string, h http.Handler) {
+// It records the pattern once, as written.
+func handleBoth(mux routeMux, pattern string, h http.Handler) {
+	*mux.patterns = append(*mux.patterns, pattern)
 	method, path, _ := strings.Cut(pattern, " ")
 	path = strings.TrimSuffix(path, "/")
-	mux.Handle(method+" "+path, h)
-	mux.Handle(method+" "+path+"/{$}", h)
+	mux.ServeMux.Handle(method+" "+path, h)
+	mux.ServeMux.Handle(method+" "+path+"/{$}", h)
 }
 
 // matchOrRefuse serves matched routes from mux and answers the rest itself:

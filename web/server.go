@@ -203,6 +203,9 @@ type Server struct {
 	// builds, once, what the reference page shows of that document.
 	apiRoutes []string
 	apiDocs   func() (*docsPage, error)
+	// allRoutes lists the pattern of every route, JSON or page, as
+	// routes.go registers it.
+	allRoutes []string
 
 	started time.Time // when NewServer ran: the admin page's uptime
 
