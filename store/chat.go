@@ -70,6 +70,10 @@ func (s *Store) CreateRoom(ctx context.Context, userID int64, name string) (*Roo
 		v.Add("name", "This field may not be blank.")
 	}
 	checkText(v, "name", name, MaxRoomNameLen)
+	// A name is one line, like a title or a category's: lists show it so.
+	if strings.ContainsAny(name, "\n\t") && !v.Has("name") {
+		v.Add("name", "This field may not contain line breaks or tabs.")
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

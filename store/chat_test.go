@@ -21,7 +21,7 @@ func openChatStore(t *testing.T) (*Store, *User) {
 func TestCreateRoomValidation(t *testing.T) {
 	s, u := openChatStore(t)
 	ctx := context.Background()
-	for _, name := range []string{"", "   ", string(make([]rune, MaxRoomNameLen+1)), "bad\x00name"} {
+	for _, name := range []string{"", "   ", string(make([]rune, MaxRoomNameLen+1)), "bad\x00name", "two\nlines", "a\tb"} {
 		_, err := s.CreateRoom(ctx, u.ID, name)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || !ve.Has("name") {

@@ -151,8 +151,8 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 		if raw == "" {
 			return 0
 		}
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 1 {
+		n, ok := parseWhole(raw) // an id past 64 bits is past every message
+		if !ok || n < 1 {
 			v.Add(key, "A valid integer is required.")
 		}
 		return n
@@ -163,9 +163,11 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := store.DefaultHistoryLen
 	if raw := q.Get("limit"); raw != "" {
-		if limit, err = strconv.Atoi(raw); err != nil || limit < 1 {
+		n, ok := parseWhole(raw) // however large, it is lowered to MaxHistoryLen
+		if !ok || n < 1 {
 			v.Add("limit", "Ensure this value is a whole number greater than or equal to 1.")
 		}
+		limit = int(min(max(n, 1), store.MaxHistoryLen))
 	}
 	if err := v.Err(); err != nil {
 		s.writeError(w, r, err)
@@ -173,9 +175,9 @@ func (s *Server) handleRoomMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	var msgs []store.Message
 	if q.Get("after") != "" {
-		msgs, err = s.store.MessagesAfter(r.Context(), id, after, min(limit, store.MaxHistoryLen))
+		msgs, err = s.store.MessagesAfter(r.Context(), id, after, limit)
 	} else {
-		msgs, err = s.store.Messages(r.Context(), id, before, min(limit, store.MaxHistoryLen))
+		msgs, err = s.store.Messages(r.Context(), id, before, limit)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

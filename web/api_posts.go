@@ -320,9 +320,9 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Page, f.PageSize = pageParams(v, q)
 	if c := strings.TrimSpace(q.Get("category")); c != "" {
-		id, err := strconv.ParseInt(c, 10, 64)
+		id, ok := parseWhole(c) // past 64 bits, like any unknown id, it matches nothing
 		switch {
-		case err != nil:
+		case !ok:
 			v.Add("category", "A valid integer is required.")
 		case id <= 0:
 			f.CategoryID = -1 // names no category, so matches no post

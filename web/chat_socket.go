@@ -175,22 +175,9 @@ func (s *Server) readFrames(ctx context.Context, c *websocket.Conn, sub *chat.Su
 			continue
 		}
 		strikes = 0
-		var in struct {
-			Type    string  `json:"type"`
-			Message *string `json:"message"`
-		}
-		if typ != websocket.MessageText || json.Unmarshal(data, &in) != nil || in.Type != frameMessage || in.Message == nil {
-			sub.Send(frameInvalid)
-			continue
-		}
-		body, errType, _ := s.checkChatMessage(*in.Message)
-		switch errType {
-		case "":
-		case errMessageTooLong:
-			sub.Send(frameTooLong)
-			continue
-		default:
-			sub.Send(frameInvalid)
+		body, refusal := s.readChatFrame(typ, data)
+		if refusal != nil {
+			sub.Send(refusal)
 			continue
 		}
 		m, err := s.store.AddMessage(ctx, store.NewMessage{RoomID: roomID, UserID: user.ID, Body: body})
@@ -210,6 +197,28 @@ func (s *Server) readFrames(ctx context.Context, c *websocket.Conn, sub *chat.Su
 		}
 		// Encoded once here, the same bytes go to every socket of the room.
 		s.publish.Publish(roomID, frame)
+	}
+}
+
+// readChatFrame reads one frame a client sent: the text of its
+// chat.message, checked and normalized by checkChatMessage, or else the
+// error frame that answers it.
+func (s *Server) readChatFrame(typ websocket.MessageType, data []byte) (body string, refusal []byte) {
+	var in struct {
+		Type    string  `json:"type"`
+		Message *string `json:"message"`
+	}
+	if typ != websocket.MessageText || json.Unmarshal(data, &in) != nil || in.Type != frameMessage || in.Message == nil {
+		return "", frameInvalid
+	}
+	body, errType, _ := s.checkChatMessage(*in.Message)
+	switch errType {
+	case "":
+		return body, nil
+	case errMessageTooLong:
+		return "", frameTooLong
+	default:
+		return "", frameInvalid
 	}
 }
 

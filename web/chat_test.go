@@ -139,6 +139,7 @@ func TestChatRooms(t *testing.T) {
 		{"create without name", "POST", "/api/chat/room/", u.Access, map[string]string{}, 400, []string{`"name":["This field is required."]`}},
 		{"create blank name", "POST", "/api/chat/room", u.Access, map[string]string{"name": " "}, 400, []string{`"name":["This field may not be blank."]`}},
 		{"create long name", "POST", "/api/chat/room/", u.Access, map[string]string{"name": strings.Repeat("x", 101)}, 400, []string{`"name"`}},
+		{"create two-line name", "POST", "/api/chat/room/", u.Access, map[string]string{"name": "a\nb"}, 400, []string{`"name"`, "line breaks"}},
 		{"list", "GET", "/api/chat/room/", u.Access, nil, 200, []string{`"name":"Lobby"`, `"chat_url":"` + room.ChatURL + `"`}},
 		{"list needs login", "GET", "/api/chat/room", "", nil, 401, nil},
 		{"get one", "GET", one, u.Access, nil, 200, []string{fmt.Sprintf(`"id":%d`, room.ID), `"created_at"`}},

@@ -176,3 +176,52 @@ func TestRoomListPaging(t *testing.T) {
 		e.do("GET", "/api/post/?"+bad.query, "", nil).wantStatus(http.StatusBadRequest).wantBody(bad.body)
 	}
 }
+
+// TestNumbersPast64Bits: a page number too large for any integer type is a
+// page past the end, an empty array (DESIGN.md), not a 400; a size or a
+// history limit that large is lowered like any large one; an id that large
+// is past every message.
+func TestNumbersPast64Bits(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.register("huge@example.com")
+	e.writePost(u, map[string]any{"title": "one", "content": "x"})
+	room := e.createRoom(u, "room")
+	for i := range 3 {
+		e.do("POST", "/api/chat/message/", u.Access, map[string]any{"message": fmt.Sprint("m", i), "room": room.ID}).wantStatus(http.StatusCreated)
+	}
+	const huge = "99999999999999999999999999"
+	for _, path := range []string{
+		"/api/post/?page=" + huge,
+		"/api/post/?page=" + huge + "&page_size=" + huge,
+		"/api/post/?page=9223372036854775807",
+		"/api/chat/room/?page=" + huge,
+		"/api/chat/room/?page=+" + huge,
+		fmt.Sprintf("/api/chat/room/%d/messages/?after=%s", room.ID, huge),
+	} {
+		e.do("GET", path, u.Access, nil).wantStatus(http.StatusOK)
+		if res := e.do("GET", path, u.Access, nil); strings.TrimSpace(string(res.Body)) != "[]" {
+			t.Errorf("%s: %s, want []", path, res.Body)
+		}
+	}
+	e.do("POST", "/api/post/", "", `{"page": `+huge+`}`).wantStatus(http.StatusOK).wantBody("[]")
+	for _, path := range []string{
+		"/api/post/?page_size=" + huge,
+		"/api/chat/room/?page_size=" + huge,
+		fmt.Sprintf("/api/chat/room/%d/messages/?limit=%s", room.ID, huge),
+		fmt.Sprintf("/api/chat/room/%d/messages/?before=%s&limit=%s", room.ID, huge, huge),
+	} {
+		res := e.do("GET", path, u.Access, nil).wantStatus(http.StatusOK)
+		var items []map[string]any
+		res.decode(&items)
+		if len(items) == 0 {
+			t.Errorf("%s: empty, want the whole (short) list", path)
+		}
+	}
+	for _, path := range []string{"/api/post/?page=-" + huge, "/api/chat/room/?page_size=-" + huge} {
+		e.do("GET", path, u.Access, nil).wantStatus(http.StatusBadRequest).wantBody("greater than or equal to 1")
+	}
+	b := e.browser()
+	b.login(u.Email)
+	b.get("/?page="+huge).wantStatus(http.StatusOK).wantBody("There is no page", "Go to the first page")
+	b.get("/chat?page=" + huge).wantStatus(http.StatusOK)
+}

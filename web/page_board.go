@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -111,9 +110,9 @@ func boardFilter(q url.Values) (store.PostFilter, error) {
 		PageSize: boardPageSize,
 	}
 	if c := strings.TrimSpace(q.Get("category")); c != "" {
-		id, err := strconv.ParseInt(c, 10, 64)
+		id, ok := parseWhole(c) // past 64 bits, like any unknown id, it matches nothing
 		switch {
-		case err != nil:
+		case !ok:
 			v.Add("category", "A valid integer is required.")
 		case id <= 0:
 			f.CategoryID = -1 // names no category, so matches no post, as in the API

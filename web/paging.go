@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,14 +23,17 @@ func pageParams(v *store.ValidationError, q url.Values) (page, size int) {
 	return page, size
 }
 
-// positiveParam reads an optional integer parameter of at least 1.
+// positiveParam reads an optional integer parameter of at least 1. A
+// number too large for an int counts as the largest int: a page that far
+// is past the end of any list (an empty page, as DESIGN.md has it), a
+// size that large is lowered to the maximum like any other.
 func positiveParam(v *store.ValidationError, q url.Values, key string, def int) int {
 	s := strings.TrimSpace(q.Get(key))
 	if s == "" {
 		return def
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
+	n, ok := parseWhole(s)
+	if !ok {
 		v.Add(key, "A valid integer is required.")
 		return def
 	}
@@ -37,7 +41,19 @@ func positiveParam(v *store.ValidationError, q url.Values, key string, def int) 
 		v.Add(key, "Ensure this value is greater than or equal to 1.")
 		return def
 	}
-	return n
+	return int(min(n, math.MaxInt))
+}
+
+// parseWhole reads a whole number in decimal, signed or not. One beyond
+// 64 bits saturates at math.MaxInt64 (or MinInt64) instead of failing:
+// every number in a query (a page, a size, a limit, a message id) means
+// the same past that point as at it.
+func parseWhole(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return n, true // ParseInt saturates on ErrRange
+	}
+	return n, err == nil
 }
 
 // setPageHeaders sets X-Total-Count and, when there is a page to link to,

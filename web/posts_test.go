@@ -319,7 +319,6 @@ func TestListPaging(t *testing.T) {
 		{"page=0", `"page":["Ensure this value is greater than or equal to 1."]`},
 		{"page=-1", `"page":["Ensure this value is greater than or equal to 1."]`},
 		{"page=abc", `"page":["A valid integer is required."]`},
-		{"page=99999999999999999999", `"page":["A valid integer is required."]`},
 		{"page_size=0", `"page_size":["Ensure this value`},
 		{"page_size=x", `"page_size":["A valid integer is required."]`},
 		{"category=x", `"category":["A valid integer is required."]`},

@@ -147,11 +147,15 @@ var (
 	}
 )
 
-// parse checks signature, algorithm, expiry and kind of a token.
+// parse checks signature, algorithm, expiry and kind of a token. Its
+// base64 must be canonical: a lenient decoder would take a few spellings
+// of each signature (the unused bits of its last character), and only the
+// one we wrote is ours.
 func (ta *tokenAuthority) parse(raw, kind string) (*tokenClaims, bool) {
 	var c tokenClaims
 	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return ta.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithStrictDecoding(),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(ta.now),
