@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +24,7 @@ import (
 //
 //	MARU_ATTACK=1 go test -run TestAttackSlowListReaders -v .
 //
-// MARU_ATTACK_BIN runs an already built binary instead of building this
+// MARU_TEST_BIN runs an already built binary instead of building this
 // tree (to measure an older version); MARU_ATTACK_LIMIT_MB is the peak RSS
 // that fails the test (150 by default).
 func TestAttackSlowListReaders(t *testing.T) {
@@ -43,30 +41,12 @@ func TestAttackSlowListReaders(t *testing.T) {
 		limitMB, _ = strconv.Atoi(v)
 	}
 	dir := t.TempDir()
-	bin := os.Getenv("MARU_ATTACK_BIN")
-	if bin == "" {
-		bin = filepath.Join(dir, "app")
-		build := exec.Command("go", "build", "-o", bin, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build: %v\n%s", err, out)
-		}
-	}
-	logs := new(syncBuffer)
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-bcrypt-cost", "4")
-	cmd.Stderr = logs
+	bin := buildApp(t)
 	// A short write deadline, so that the watch below sees cut-off
 	// clients leave and waiting ones come in; no limit on writing posts,
 	// so that one account can seed the board. An older binary ignores both.
-	cmd.Env = append(os.Environ(), "APP_WRITE_TIMEOUT=10s", "APP_POST_RATE=0")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := waitForAddr(t, logs)
+	app := startBinary(t, bin, filepath.Join(dir, "data"), []string{"APP_WRITE_TIMEOUT=10s", "APP_POST_RATE=0"})
+	addr := app.addr
 	base := "http://" + addr
 
 	access := loginToken(t, base, "attacker@example.com")
@@ -85,7 +65,7 @@ func TestAttackSlowListReaders(t *testing.T) {
 			t.Fatalf("post %d: status %d", i, res.StatusCode)
 		}
 	}
-	pid := cmd.Process.Pid
+	pid := app.cmd.Process.Pid
 	t.Logf("after seeding: VmRSS %d kB, VmHWM %d kB", procStatus(t, pid, "VmRSS"), procStatus(t, pid, "VmHWM"))
 
 	conns := make([]net.Conn, readers)
@@ -129,19 +109,6 @@ func TestAttackSlowListReaders(t *testing.T) {
 	if hwm > limitMB*1024 {
 		t.Errorf("peak RSS %.1f MB, want at most %d MB", float64(hwm)/1024, limitMB)
 	}
-}
-
-var servingRe = regexp.MustCompile(`msg=serving addr=(\S+)`)
-
-func waitForAddr(t *testing.T, logs *syncBuffer) string {
-	t.Helper()
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if m := servingRe.FindStringSubmatch(logs.String()); m != nil {
-			return m[1]
-		}
-	}
-	t.Fatalf("server did not start:\n%s", logs)
-	return ""
 }
 
 func loginToken(t *testing.T, base, email string) string {
