@@ -32,7 +32,8 @@ import (
 //	MARU_LOAD=1 go test -run TestLoadChat -v -timeout 10m .
 //
 // MARU_LOAD_DURATION changes the minute; MARU_TEST_BIN measures a binary
-// already built. The server runs with its defaults (20 sockets a user,
+// already built; MARU_LOAD_GOMEMLIMIT gives the server that GOMEMLIMIT
+// (Go's soft memory limit, e.g. 120MiB), as README's Pi advice does. The server runs with its defaults (20 sockets a user,
 // 5 messages a second a socket) except the sign-up limit per address,
 // which is off so that one client can register the 210 accounts; each
 // account opens 10 sockets.
@@ -57,7 +58,11 @@ func TestLoadChat(t *testing.T) {
 		}
 		duration = d
 	}
-	app := startBinary(t, buildApp(t), filepath.Join(t.TempDir(), "data"), []string{"APP_REGISTER_RATE=0"})
+	env := []string{"APP_REGISTER_RATE=0"}
+	if v := os.Getenv("MARU_LOAD_GOMEMLIMIT"); v != "" {
+		env = append(env, "GOMEMLIMIT="+v) // the server's, not the clients'
+	}
+	app := startBinary(t, buildApp(t), filepath.Join(t.TempDir(), "data"), env)
 	base := "http://" + app.addr
 	pid := app.cmd.Process.Pid
 	c := &crashClient{t: t, base: base, http: &http.Client{Timeout: time.Minute}}
