@@ -73,6 +73,16 @@ func (e *postEncoder) appendPost(dst []byte, p *store.Post) []byte {
 	return ep.append(dst, p.Hit)
 }
 
+// postPages are the buffers post answers are encoded into, reused: a
+// page of 20 posts is about 20 KB, and allocating one a request made the
+// collector the list's largest cost. Only buffers of at most two chunks
+// go back (writePosts writes at streamChunk; one huge post can make its
+// buffer larger), so the pool holds at most 64 KiB a request in flight.
+var postPages = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*streamChunk)
+	return &b
+}}
+
 // writePosts answers with a JSON array of posts. A page that encodes to
 // less than streamChunk goes out in one write with its Content-Length;
 // a larger one is written a chunk at a time as it is encoded, so that
@@ -80,8 +90,14 @@ func (e *postEncoder) appendPost(dst []byte, p *store.Post) []byte {
 // is ever whole in memory (pageNeeds is what it holds at most). If the
 // client stops reading, the write deadline ends the answer and the loop.
 func (s *Server) writePosts(w http.ResponseWriter, posts []*store.Post) {
-	buf := make([]byte, 0, min(1024*(len(posts)+1), 2*streamChunk))
-	buf = append(buf, '[')
+	bp := postPages.Get().(*[]byte)
+	buf := append((*bp)[:0], '[')
+	defer func() {
+		if cap(buf) <= 2*streamChunk { // a huge post's buffer is not kept
+			*bp = buf[:0]
+			postPages.Put(bp)
+		}
+	}()
 	streaming := false
 	for i, p := range posts {
 		if i > 0 {
@@ -111,7 +127,13 @@ func (s *Server) writePosts(w http.ResponseWriter, posts []*store.Post) {
 
 // writePost answers with one post.
 func (s *Server) writePost(w http.ResponseWriter, status int, p *store.Post) {
-	writeBytes(w, status, append(s.postJSON.appendPost(make([]byte, 0, 1024), p), '\n'))
+	bp := postPages.Get().(*[]byte)
+	buf := append(s.postJSON.appendPost((*bp)[:0], p), '\n')
+	writeBytes(w, status, buf)
+	if cap(buf) <= 2*streamChunk {
+		*bp = buf[:0]
+		postPages.Put(bp)
+	}
 }
 
 // writeBytes answers with JSON already encoded.
