@@ -17,6 +17,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	if flag.Lookup("test.bench").Value.String() == "" {
 		renderCheck = checkRender
+		fragmentCheck = checkFragment
 	}
 	code := storetest.Main(m)
 	if diffs := renderMismatches(); len(diffs) > 0 {

@@ -183,3 +183,36 @@ func TestBoardBadParameters(t *testing.T) {
 			wantBody("The board cannot show this address", tt.want, `<main id="main"`)
 	}
 }
+
+// The board's rows are kept between pages, but a row shows the change of
+// anything in it at once: the post's title and tags, its author's
+// nickname, its category's name, the author's leaving, and the language.
+func TestBoardRowsFollowChanges(t *testing.T) {
+	e := newTestEnv(t)
+	admin := e.register("admin@example.com")
+	e.makeAdmin(admin)
+	var cat struct{ ID int64 }
+	e.do("POST", "/api/post/categories/create", admin.Access, map[string]string{"name": "Notices"}).wantStatus(201).decode(&cat)
+	u := e.register("writer@example.com")
+	e.do("PATCH", "/mysite/user/v1/profile/edit/", u.Access, map[string]any{"nickname": "Ann"}).wantStatus(http.StatusOK)
+	p := e.writePost(u, map[string]any{"title": "First title", "content": "c", "tags": []string{"old"}, "category": cat.ID})
+	b := e.browser()
+	b.get("/").wantBody("First title", ">Ann<", "#old", ">Notices<")
+
+	e.do("PATCH", fmt.Sprintf("/api/post/detail/%d/edit/", p.ID), u.Access, map[string]any{"title": "Second title", "tags": []string{"new"}}).
+		wantStatus(http.StatusOK)
+	b.get("/").wantBody("Second title", "#new").wantNoBody("First title", "#old")
+
+	e.do("PATCH", "/mysite/user/v1/profile/edit/", u.Access, map[string]any{"nickname": "Annie"}).wantStatus(http.StatusOK)
+	b.get("/").wantBody(">Annie<").wantNoBody(">Ann<")
+
+	e.do("PATCH", fmt.Sprintf("/api/post/categories/%d", cat.ID), admin.Access, map[string]string{"name": "News"}).wantStatus(http.StatusOK)
+	b.get("/").wantBody(">News<").wantNoBody(">Notices<")
+
+	req, _ := http.NewRequest("GET", e.http.URL+"/", nil)
+	req.Header.Set("Accept-Language", "ko")
+	e.send(req).wantBody(`aria-label="태그"`)
+
+	e.do("POST", "/user/delete/", u.Access, map[string]string{"password": testPassword}).wantStatus(http.StatusNoContent)
+	b.get("/").wantBody("Second title", ">deleted user<").wantNoBody(">Annie<")
+}

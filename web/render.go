@@ -284,6 +284,24 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Write(buf.Bytes())
 }
 
+// fragmentCheck, when a test sets it, is shown every fragment rendered,
+// as renderCheck is every page.
+var fragmentCheck func(page, name string, data any, out []byte, err error)
+
+// fragment renders template name of page on its own, for a part of a page
+// that is kept (board rows), starting in element content.
+func (s *Server) fragment(page, name string, data any) (template.HTML, error) {
+	var buf bytes.Buffer
+	err := s.pages[page].Execute(&buf, name, data)
+	if fragmentCheck != nil {
+		fragmentCheck(page, name, data, buf.Bytes(), err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("render %s of %s: %w", name, page, err)
+	}
+	return template.HTML(buf.String()), nil
+}
+
 // errorPage is the data of the error page.
 type errorPage struct {
 	Status  int

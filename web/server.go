@@ -170,17 +170,19 @@ func (c Config) withDefaults() Config {
 
 // Server serves maru over HTTP. Build it with NewServer.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    *store.Store
-	assets   *assets
-	pages    templates
-	sessions *scs.SessionManager
-	tokens   *tokenAuthority
-	logins   *loginThrottle
-	postJSON postEncoder
-	handler  http.Handler
-	base     *url.URL // parsed BaseURL, nil when unset
+	cfg    Config
+	log    *slog.Logger
+	store  *store.Store
+	assets *assets
+	pages  templates
+	// boardRows keeps the parts of board rows that change with their post.
+	boardRows rowCache
+	sessions  *scs.SessionManager
+	tokens    *tokenAuthority
+	logins    *loginThrottle
+	postJSON  postEncoder
+	handler   http.Handler
+	base      *url.URL // parsed BaseURL, nil when unset
 
 	proxies     trustedProxies
 	requestIDs  *requestIDs

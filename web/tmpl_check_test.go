@@ -76,6 +76,27 @@ func checkRender(name string, p *pageData, page []byte, renderErr error) {
 	}
 }
 
+// checkFragment is fragmentCheck for tests: a fragment kept between pages
+// (a board row's parts) must come out as html/template makes it too, since
+// the page check sees it only as the trusted HTML it has become.
+func checkFragment(page, name string, data any, out []byte, renderErr error) {
+	var want bytes.Buffer
+	pages, err := stdPages()
+	if err == nil {
+		err = pages[page].ExecuteTemplate(&want, name, data)
+	}
+	renderDiffs.Lock()
+	defer renderDiffs.Unlock()
+	switch {
+	case renderErr != nil:
+		renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s of %s: %v", name, page, renderErr))
+	case err != nil:
+		renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s of %s: html/template: %v", name, page, err))
+	case !bytes.Equal(out, want.Bytes()):
+		renderDiffs.diffs = append(renderDiffs.diffs, fmt.Sprintf("%s of %s:\n tmpl:          %q\n html/template: %q", name, page, out, want.Bytes()))
+	}
+}
+
 // renderMismatches reports every page that came out differently.
 func renderMismatches() []string {
 	renderDiffs.Lock()

@@ -444,6 +444,9 @@ func (s *state) evalField(dot reflect.Value, name string, recv reflect.Value, ar
 	if ptr.Kind() != reflect.Pointer && ptr.CanAddr() {
 		ptr = ptr.Addr()
 	}
+	if len(args) > 0 {
+		args = args[1:] // args[0] is the field itself
+	}
 	if m, ok := s.set.methods[name][ptr.Type()]; ok {
 		return s.call(dot, name, m, ptr, args, final, hasFinal)
 	}
@@ -452,7 +455,7 @@ func (s *state) evalField(dot reflect.Value, name string, recv reflect.Value, ar
 			return s.call(dot, name, m, ptr.Elem(), args, final, hasFinal)
 		}
 	}
-	hasArgs := len(args) > 1 || hasFinal
+	hasArgs := len(args) > 0 || hasFinal
 	switch recv.Kind() {
 	case reflect.Struct:
 		if f, ok := fieldOf(recv.Type(), name); ok {
@@ -509,11 +512,8 @@ func fieldOf(t reflect.Type, name string) (reflect.StructField, bool) {
 }
 
 // call calls fn, a function or (with a valid recv) a method expression,
-// with the template arguments args[1:] and then final.
+// with the template arguments args and then final.
 func (s *state) call(dot reflect.Value, name string, fn, recv reflect.Value, args []parse.Node, final reflect.Value, hasFinal bool) (result reflect.Value, err error) {
-	if len(args) > 0 {
-		args = args[1:]
-	}
 	t := fn.Type()
 	first := 0
 	if recv.IsValid() {
@@ -580,8 +580,7 @@ func (s *state) evalFunction(dot reflect.Value, name string, args []parse.Node, 
 	if !ok {
 		return reflect.Value{}, s.errorf("%q is not a defined function", name)
 	}
-	// call drops args[0], the function's own name.
-	return s.call(dot, name, fn, reflect.Value{}, append([]parse.Node{nil}, args...), final, hasFinal)
+	return s.call(dot, name, fn, reflect.Value{}, args, final, hasFinal)
 }
 
 // indirectPtr follows pointers and interfaces down to a value, stopping at

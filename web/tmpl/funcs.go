@@ -25,7 +25,13 @@ func (s *state) builtin(dot reflect.Value, name string, args []parse.Node, final
 		}
 		return final, nil
 	}
-	want := map[string]int{"not": 1, "len": 1, "ne": 2, "lt": 2, "le": 2, "gt": 2, "ge": 2}[name]
+	want := 0 // how many arguments name takes, when it is a fixed number
+	switch name {
+	case "not", "len":
+		want = 1
+	case "ne", "lt", "le", "gt", "ge":
+		want = 2
+	}
 	switch {
 	case want > 0 && n != want:
 		return reflect.Value{}, s.errorf("wrong number of args for %s: want %d got %d", name, want, n)
@@ -90,7 +96,16 @@ func (s *state) builtin(dot reflect.Value, name string, args []parse.Node, final
 	default: // lt, le, gt, ge
 		var c int
 		c, err = order(vals[0], vals[1])
-		result = map[string]bool{"lt": c < 0, "le": c <= 0, "gt": c > 0, "ge": c >= 0}[name]
+		switch name {
+		case "lt":
+			result = c < 0
+		case "le":
+			result = c <= 0
+		case "gt":
+			result = c > 0
+		default:
+			result = c >= 0
+		}
 	}
 	if err != nil {
 		return reflect.Value{}, s.errorf("error calling %s: %v", name, err)
