@@ -13,6 +13,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"maru/store"
@@ -243,6 +244,13 @@ var (
 // and its error, so that the page can be checked against html/template's.
 var renderCheck func(name string, p *pageData, page []byte, err error)
 
+// pageBufs are the buffers pages render into, reused: a page is 10-30 KB,
+// and a new one each time was a good part of a page's cost in allocation
+// and collection. One that grew past maxPooledPage is let go.
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledPage = 256 << 10
+
 // render executes page name into a buffer and only then writes status and
 // body, so a template error becomes a clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *pageData) {
@@ -260,8 +268,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			}
 		}
 	}
-	var buf bytes.Buffer
-	err := t.Execute(&buf, "layout", p)
+	buf := pageBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			pageBufs.Put(buf)
+		}
+	}()
+	err := t.Execute(buf, "layout", p)
 	if renderCheck != nil {
 		renderCheck(name, p, buf.Bytes(), err)
 	}
