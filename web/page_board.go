@@ -20,6 +20,7 @@ var boardText = map[string]text{
 	"board.empty":      {"No posts yet.", "아직 글이 없습니다."},
 	"board.write":      {"Write", "글쓰기"},
 	"board.hits":       {"%d views", "조회 %d"},
+	"board.hits.one":   {"1 view", "조회 1"},
 	"board.count":      {"%d posts", "글 %d개"},
 	"board.deleted":    {"deleted user", "탈퇴한 사용자"},
 	"board.filters":    {"Find posts", "글 찾기"},
@@ -103,7 +104,7 @@ const maxCachedRows = 4096
 
 // boardRow makes post's row of the board in page p's language.
 func (s *Server) boardRow(p *pageData, b *boardPage, post *store.Post) (boardRow, error) {
-	row := boardRow{When: p.Time(post.CreatedAt), Hits: p.T("board.hits", post.Hit)}
+	row := boardRow{When: p.Time(post.CreatedAt), Hits: p.Hits(post.Hit)}
 	key := rowKey{post.ID, post.Rev, b.CategoryName(post.CategoryID), p.Lang}
 	if v, ok := s.boardRows.m.Load(key); ok {
 		row.Head, row.Tail = v.(rowParts).head, v.(rowParts).tail

@@ -103,7 +103,7 @@ func TestBoardShowsEachPost(t *testing.T) {
 		`<a class="tag" href="/?tag=c%2b%2b">#c&#43;&#43;</a>`,
 		`<a class="tag" href="/?tag=%ec%b2%ab%20%ea%b8%80">#첫 글</a>`,
 		fmt.Sprintf(`<a class="badge" href="/?category=%d">공지</a>`, cat),
-		"1 views", `<time datetime="`, "just now",
+		"1 view<", `<time datetime="`, "just now",
 		`href="/posts/new"`,
 	)
 }

@@ -29,7 +29,7 @@ func TestPostPage(t *testing.T) {
 		fmt.Sprintf(`<a href="/users/%d" rel="author">ann</a>`, u.ID),
 		`<a class="tag" href="/?tag=go">#go</a>`, `<a class="tag" href="/?tag=%ec%9b%b9">#웹</a>`,
 		fmt.Sprintf(`<a class="badge" href="/?category=%d">news</a>`, cat),
-		"1 views", `<time datetime="`,
+		"1 view<", `<time datetime="`,
 	).wantNoBody("edited", "/edit")
 	b.get(path).wantBody("2 views")
 	var got testPost

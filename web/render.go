@@ -54,6 +54,14 @@ func (p *pageData) Time(t time.Time) template.HTML {
 		template.HTMLEscapeString(ago(p.Lang, t, p.Now)) + `</time>`)
 }
 
+// Hits says how many times a post was viewed.
+func (p *pageData) Hits(n int64) string {
+	if n == 1 {
+		return p.T("board.hits.one")
+	}
+	return p.T("board.hits", n)
+}
+
 // Current is the value of aria-current for the navigation link to
 // section ("/", "/chat", "/friends", "/admin", "/profile"): "page" on that
 // very page, "true" anywhere else in it, "" outside.
@@ -154,6 +162,7 @@ var templateMethods = tmpl.Methods{
 	"Time":          {(*pageData).Time},
 	"IsAdmin":       {(*pageData).IsAdmin},
 	"Current":       {(*pageData).Current},
+	"Hits":          {(*pageData).Hits},
 	"Value":         {(*pageForm).Value},
 	"Errors":        {(*pageForm).Errors},
 	"Invalid":       {(*pageForm).Invalid},
