@@ -235,26 +235,3 @@ func FuzzSearch(f *testing.F) {
 		}
 	})
 }
-
-// The posts' full-text indexes merge their segments 16 at a time (011):
-// merging every 4 was most of a busy board's write time.
-func TestFullTextMergeSettings(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "app.db"))
-	for _, table := range []string{"posts_tri", "posts_word"} {
-		got := map[string]int{}
-		rows, err := s.rdb.Query(`SELECT k, v FROM ` + table + `_config WHERE k IN ('automerge', 'crisismerge')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var k string
-			var v int
-			rows.Scan(&k, &v)
-			got[k] = v
-		}
-		rows.Close()
-		if got["automerge"] != 16 || got["crisismerge"] != 32 {
-			t.Errorf("%s: %v, want automerge 16 and crisismerge 32", table, got)
-		}
-	}
-}
