@@ -83,6 +83,15 @@ var postPages = sync.Pool{New: func() any {
 	return &b
 }}
 
+// putPostPage gives buf, grown from *bp, back to postPages, unless one
+// huge post made it larger than two chunks.
+func putPostPage(bp *[]byte, buf []byte) {
+	if cap(buf) <= 2*streamChunk {
+		*bp = buf[:0]
+		postPages.Put(bp)
+	}
+}
+
 // writePosts answers with a JSON array of posts. A page that encodes to
 // less than streamChunk goes out in one write with its Content-Length;
 // a larger one is written a chunk at a time as it is encoded, so that
@@ -92,12 +101,7 @@ var postPages = sync.Pool{New: func() any {
 func (s *Server) writePosts(w http.ResponseWriter, posts []*store.Post) {
 	bp := postPages.Get().(*[]byte)
 	buf := append((*bp)[:0], '[')
-	defer func() {
-		if cap(buf) <= 2*streamChunk { // a huge post's buffer is not kept
-			*bp = buf[:0]
-			postPages.Put(bp)
-		}
-	}()
+	defer func() { putPostPage(bp, buf) }()
 	streaming := false
 	for i, p := range posts {
 		if i > 0 {
@@ -130,10 +134,7 @@ func (s *Server) writePost(w http.ResponseWriter, status int, p *store.Post) {
 	bp := postPages.Get().(*[]byte)
 	buf := append(s.postJSON.appendPost((*bp)[:0], p), '\n')
 	writeBytes(w, status, buf)
-	if cap(buf) <= 2*streamChunk {
-		*bp = buf[:0]
-		postPages.Put(bp)
-	}
+	putPostPage(bp, buf)
 }
 
 // writeBytes answers with JSON already encoded.
