@@ -13,9 +13,12 @@ import (
 // leader of its commit hands them to the cache before anyone hears of the
 // commit, so a reader that starts after a write was acknowledged never gets
 // a page from before it. What a change cannot alter is kept: a new post
-// empties the unfiltered list and the lists of its category, its tags and
+// changes the unfiltered list and the lists of its category, its tags and
 // the searches it may match, and nothing else; a chat message, a session, a
-// token or a hit flush touches none of it. Totals are counters: a change
+// token or a hit flush touches none of it. Where the cache can tell for
+// certain that a list selects the new post, it puts it on top of the pages
+// it holds instead of dropping them (shift), so that a busy board does not
+// search again after every post. Totals are counters: a change
 // adds to them or takes away, wherever the cache can tell for certain
 // whether the post matches (always, but for a search of short words or of
 // text with accents or cases beyond ASCII, whose total is counted again).
@@ -329,9 +332,24 @@ func (b *boardCache) apply(changes []boardChange) {
 			scan += len(ch.new.text)
 		}
 		dropSearches := scan*(len(b.pages)+len(b.totals)) > maxMatchBytes
+		var shifted []shiftedPage
 		for k, p := range b.pages {
-			if (dropSearches && p.m.search) || p.m.affects(ch) {
+			switch {
+			case dropSearches && p.m.search:
 				delete(b.pages, k)
+			case !p.m.affects(ch):
+			default:
+				if ids, ok := b.shift(k, p, ch); ok {
+					shifted = append(shifted, shiftedPage{k, ids})
+				} else {
+					delete(b.pages, k)
+				}
+			}
+		}
+		for _, sp := range shifted {
+			if p, ok := b.pages[sp.key]; ok {
+				p.ids = sp.ids
+				b.pages[sp.key] = p
 			}
 		}
 		for k, t := range b.totals {
@@ -348,6 +366,45 @@ func (b *boardCache) apply(changes []boardChange) {
 			}
 		}
 	}
+}
+
+// shiftedPage is a page's ids after a new post pushed them down.
+type shiftedPage struct {
+	key PostFilter
+	ids []int64
+}
+
+// shift returns the ids of page k (now p) once the new post of ch is on
+// the board, or false when it cannot tell and the page must be computed
+// again. A new post is newer than any other, so where the page's filter
+// certainly selects it, it goes first on page 1 and every page passes its
+// last post on to the next: page k gains the last post of page k-1 as it
+// was before the change, which must be cached to know it. Pages are shared
+// with readers, so shift leaves p.ids as they are. The caller applies all
+// shifts of one change after computing them all, from the old pages.
+func (b *boardCache) shift(k PostFilter, p pageEntry, ch *boardChange) ([]int64, bool) {
+	if ch.old != nil || ch.new == nil || !p.m.counts(ch) || !p.m.selects(ch.new) {
+		return nil, false
+	}
+	if len(p.ids) > 0 && p.ids[0] >= ch.id {
+		return nil, false // not the newest after all: leave it to SQLite
+	}
+	top := ch.id
+	if k.Page > 1 {
+		before := k
+		before.Page--
+		prev, ok := b.pages[before]
+		if !ok {
+			return nil, false
+		}
+		if len(prev.ids) < k.PageSize {
+			return p.ids, true // the page before was the last: nothing moves on
+		}
+		top = prev.ids[len(prev.ids)-1]
+	}
+	ids := make([]int64, 0, min(len(p.ids)+1, k.PageSize))
+	ids = append(ids, top)
+	return append(ids, p.ids[:min(len(p.ids), k.PageSize-1)]...), true
 }
 
 // forget empties the cache, as after a change of anything.

@@ -229,6 +229,63 @@ func TestAuthorNameShowsInCachedPosts(t *testing.T) {
 	}
 }
 
+// New posts go on top of the pages held for the lists that certainly
+// select them, and push the rest down from page to page; what the cache
+// cannot tell for certain (a short word, accents, a page whose page before
+// is not held) is computed again. Either way every page is what SQLite says.
+func TestNewPostsShiftCachedPages(t *testing.T) {
+	f := newBoardFixture(t)
+	pages := func(pf PostFilter, n int) []PostFilter {
+		var fs []PostFilter
+		for i := 1; i <= n; i++ {
+			pf.Page, pf.PageSize = i, 2
+			fs = append(fs, pf)
+		}
+		return fs
+	}
+	var shifted []PostFilter // every page cached from page 1 on
+	for _, pf := range []PostFilter{{}, {CategoryID: f.cat2}, {Tag: "green"}, {Search: "garden"}, {Search: "garden river"}, {CategoryID: f.cat1, Tag: "green"}} {
+		shifted = append(shifted, pages(pf, 5)...)
+	}
+	computed := []PostFilter{
+		{Search: "ga", Page: 1, PageSize: 2},     // short: must begin a word
+		{Search: "garden", Page: 2, PageSize: 3}, // page 1 of its size not held
+		{Search: "café", Page: 1, PageSize: 2},   // accents
+	}
+	held := map[PostFilter]bool{} // a page past the end is not held
+	for _, pf := range append(shifted, computed...) {
+		held[pf] = len(f.list(t, pf).Posts) > 0
+	}
+	// check lists every page from the cache, then afresh, and compares.
+	check := func(after string, searchesKept bool) {
+		t.Helper()
+		got := map[PostFilter][]int64{}
+		for _, pf := range shifted {
+			before := f.computed()
+			got[pf] = pageIDsOf(f.list(t, pf))
+			if n := f.computed() - before; n != 0 && held[pf] && (searchesKept || pf.Search == "") {
+				t.Errorf("after %s: page %+v computed again (%d)", after, pf, n)
+			}
+		}
+		for _, pf := range computed {
+			got[pf] = pageIDsOf(f.list(t, pf))
+		}
+		f.s.board.forget()
+		for pf, ids := range got {
+			if want := pageIDsOf(f.list(t, pf)); !slices.Equal(ids, want) {
+				t.Errorf("after %s: page %+v: cached %v, computed afresh %v", after, pf, ids, want)
+			}
+			held[pf] = len(ids) > 0
+		}
+	}
+	f.post(t, "garden party", "by the river", f.cat2, "green")
+	f.post(t, "harbor", "boats", f.cat1, "blue")
+	check("plain posts", true)
+	f.post(t, "Café garden", "river", f.cat1, "green") // odd: searches cannot tell
+	f.post(t, "gate", "garden river", f.cat1, "green")
+	check("a post with accents", false)
+}
+
 // Many readers of the same cold search at once compute its page and its
 // total once.
 func TestColdSearchComputedOnce(t *testing.T) {
