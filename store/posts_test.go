@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,6 +233,21 @@ func FuzzSearch(f *testing.F) {
 		var ve *ValidationError
 		if err != nil && !errors.As(err, &ve) {
 			t.Fatalf("search %q: %v", q, err)
+		}
+	})
+}
+
+// containsLower, which checks the posts a trigram search finds, says what
+// lowercasing a copy and looking in it would.
+func FuzzContainsLower(f *testing.F) {
+	for _, seed := range [][2]string{{"Äpfel und Birnen", "äpf"}, {"GARDEN", "garden"}, {"ga rden", "garden"},
+		{"제목 수정1", "수정"}, {"\u0130stanbul", "istanbul"}, {"\u212Aelvin", "kelvin"}, {"ΣΑΣ", "σας"}, {"x", ""}, {"\xff", "\ufffd"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, s, term string) {
+		term = strings.ToLower(term)
+		if got, want := containsLower(s, term), strings.Contains(strings.ToLower(s), term); got != want {
+			t.Errorf("containsLower(%q, %q) = %v, want %v", s, term, got, want)
 		}
 	})
 }

@@ -2,19 +2,28 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"modernc.org/sqlite"
 )
 
 // searchQuery is a search turned into FTS5 queries. Terms of three
 // characters or more go to the trigram index, which finds them anywhere,
 // inside words too; shorter ones go to the word index as prefixes, which
 // finds the words they begin (Korean "제목" finds "제목은").
+//
+// The trigram index keeps no positions (migration 011), so it finds the
+// posts that hold every trigram of a term, anywhere; those of a term longer
+// than three characters are then checked for the term itself (long).
 type searchQuery struct {
 	tri, word string   // FTS5 MATCH expressions; "" when there is no such term
+	long      []string // lowercased terms of four characters or more
 	none      bool     // the search can match nothing
 	terms     []string // lowercased strings every match contains (termsOf)
 	short     bool     // has a term of one or two characters
@@ -42,12 +51,15 @@ func parseSearch(q string) (searchQuery, error) {
 		if len(seen) > MaxSearchTerms {
 			return sq, Invalid("search", fmt.Sprintf("Use at most %d words.", MaxSearchTerms))
 		}
-		quoted := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
-		if utf8.RuneCountInString(t) >= 3 {
-			tri = append(tri, quoted)
+		if n := utf8.RuneCountInString(t); n >= 3 {
+			tri = appendTrigrams(tri, t)
 			sq.terms = append(sq.terms, termsOf(t, false)...)
+			if n > 3 {
+				sq.long = append(sq.long, key)
+			}
 			continue
 		}
+		quoted := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		// The word index keeps letters and digits only; a short term
 		// without any (a lone "%" or "-") cannot be looked up, and is
 		// passed over like punctuation in a search engine.
@@ -63,6 +75,75 @@ func parseSearch(q string) (searchQuery, error) {
 	sq.none = sq.tri == "" && sq.word == "" && short > 0
 	return sq, nil
 }
+
+// appendTrigrams appends to tri each run of three characters of t as an
+// FTS5 string, once: one token of the trigram index each.
+func appendTrigrams(tri []string, t string) []string {
+	var at [3]int // byte offsets of the last three runes
+	n := 0
+	for i := range t {
+		at[0], at[1], at[2] = at[1], at[2], i
+		if n++; n < 3 {
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(t[i:])
+		g := `"` + strings.ReplaceAll(t[at[0]:i+size], `"`, `""`) + `"`
+		if !slices.Contains(tri, g) {
+			tri = append(tri, g)
+		}
+	}
+	return tri
+}
+
+// containsFunc is the SQL function contains_terms(title, content, tags,
+// terms): whether each of terms (lowercased, joined by newlines) is in one
+// of the three columns, ignoring case. A term holds no white space, so it
+// cannot run from one column or tag into the next.
+const containsFunc = "contains_terms"
+
+func containsTerms(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	var text [3]string
+	for i := range text {
+		text[i], _ = args[i].(string)
+	}
+	terms, _ := args[3].(string)
+	for term := range strings.SplitSeq(terms, "\n") {
+		if !containsLower(text[0], term) && !containsLower(text[1], term) && !containsLower(text[2], term) {
+			return int64(0), nil
+		}
+	}
+	return int64(1), nil
+}
+
+// containsLower reports whether strings.ToLower(s) contains term, which is
+// lowercased already, without making the lowercased copy: it runs for every
+// post a search looks at.
+func containsLower(s, term string) bool {
+	if term == "" {
+		return true
+	}
+	first, _ := utf8.DecodeRuneInString(term)
+	for i, r := range s {
+		if unicode.ToLower(r) == first && hasLowerPrefix(s[i:], term) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLowerPrefix reports whether strings.ToLower(s) begins with term.
+func hasLowerPrefix(s, term string) bool {
+	for _, want := range term {
+		r, size := utf8.DecodeRuneInString(s)
+		if size == 0 || unicode.ToLower(r) != want {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
+}
+
+func init() { sqlite.MustRegisterDeterministicScalarFunction(containsFunc, 4, containsTerms) }
 
 // listQuery is the FROM, WHERE and ORDER BY of a filtered list, with the
 // column that names a post's id.
@@ -84,6 +165,11 @@ func (f PostFilter) query(sq searchQuery) listQuery {
 		q = listQuery{from: "posts_tri", id: "posts_tri.rowid", order: "posts_tri.rowid DESC"}
 		q.where = append(q.where, "posts_tri MATCH ?")
 		q.args = append(q.args, sq.tri)
+		if len(sq.long) > 0 {
+			q.where = append(q.where, "EXISTS (SELECT 1 FROM posts p WHERE p.id = posts_tri.rowid AND "+
+				containsFunc+"(p.title, p.content, p.tags, ?))")
+			q.args = append(q.args, strings.Join(sq.long, "\n"))
+		}
 		if sq.word != "" {
 			q.where = append(q.where, "+posts_tri.rowid IN (SELECT rowid FROM posts_word WHERE posts_word MATCH ?)")
 			q.args = append(q.args, sq.word)

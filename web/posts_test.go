@@ -382,6 +382,9 @@ func TestSearch(t *testing.T) {
 	e.writePost(u, map[string]any{"title": "New Post Title", "content": "Some body text"})
 	e.writePost(u, map[string]any{"title": "할인 100% 행사", "content": "snake_case and \"quoted\" words: a*b (x OR y) NEAR/2 -z ^w {col}"})
 	e.writePost(u, map[string]any{"title": "나는 학생이다", "content": "가 나 다", "tags": []string{"일상"}})
+	// Every trigram of "garden" is here, but not the word: not in the
+	// content, not across the title and the content, not across tags.
+	e.writePost(u, map[string]any{"title": "Äpfel und Birnen gar", "content": "den gar-ard-rde-den", "tags": []string{"gar", "den"}})
 	cases := []struct {
 		search string
 		want   string
@@ -425,7 +428,12 @@ func TestSearch(t *testing.T) {
 		{"*", ""},
 		{"'", ""},
 		{"no such words", ""},
-		{"   ", "나는 학생이다|할인 100% 행사|New Post Title|제목 수정1"},
+		{"garden", ""},
+		{"gar", "Äpfel und Birnen gar"},
+		{"rde-den", "Äpfel und Birnen gar"},
+		{"äpfel", "Äpfel und Birnen gar"},
+		{"ÄPFEL birnen", "Äpfel und Birnen gar"},
+		{"   ", "Äpfel und Birnen gar|나는 학생이다|할인 100% 행사|New Post Title|제목 수정1"},
 	}
 	for _, c := range cases {
 		for _, method := range []string{"GET", "POST"} {
