@@ -251,10 +251,19 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 		if err := s.rdb.QueryRowContext(ctx, countSQL, args...).Scan(&c); err != nil {
 			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
-		n, hi, step = n+c, lo, step*2
-		if hi > 0 && (n >= s.exactTotal || time.Since(start) > s.countBudget) {
+		n, hi = n+c, lo
+		spent := time.Since(start)
+		if hi > 0 && (n >= s.exactTotal || spent > s.countBudget) {
 			// The ids not counted match as often as those counted.
 			return totalEntry{n: n + int(float64(n)*float64(hi)/float64(top-hi)), exact: false}, nil
+		}
+		// The next range doubles, but no further than the time left is
+		// likely to count at the pace so far, so that the last range does
+		// not run far past the budget.
+		step *= 2
+		if spent > 0 {
+			perID := float64(spent) / float64(top-hi)
+			step = min(step, max(int64(float64(s.countBudget-spent)/perID), 64))
 		}
 	}
 	return totalEntry{n: n, exact: true}, nil
