@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,6 +200,9 @@ type totalEntry struct {
 	n     int
 	exact bool
 	m     *filterMatch
+	// top is the newest post a search's count looked at; 0 for a total
+	// read in one statement, which catchUp cannot tell the age of.
+	top int64
 }
 
 // boardCache holds list pages and totals. Its zero value is ready to use.
@@ -217,73 +221,104 @@ type boardCache struct {
 
 // flight is a computation under way that other readers may wait for.
 type flight struct {
-	seq  uint64 // the changes it may have missed came after this one
-	done chan struct{}
-	val  any
-	err  error
+	seq    uint64 // the changes it may have missed came after this one
+	done   chan struct{}
+	val    any
+	err    error
+	stored bool // val was kept in the cache, current as of then
 }
 
 // changedSince reports whether a change after number seq may alter what m
 // selects. b.mu must be held.
 func (b *boardCache) changedSince(seq uint64, m *filterMatch) bool {
-	n := b.seq - seq
-	if n == 0 {
-		return false
-	}
-	if n > uint64(len(b.log)) {
+	log, ok := b.since(seq)
+	if !ok {
 		return true
 	}
-	for i := len(b.log) - int(n); i < len(b.log); i++ {
-		if m.affects(&b.log[i]) {
+	for i := range log {
+		if m.affects(&log[i]) {
 			return true
 		}
 	}
 	return false
 }
 
-// cached returns the value of key in vals, or waits for a computation of it
-// under way, or computes it with compute and keeps it if no change overtook
-// it. compute must not depend on its caller's context.
-func cached[K comparable, V any](b *boardCache, vals map[K]V, flights map[K]*flight, key K, m *filterMatch, limit int, compute func() (V, error)) (V, error) {
-	b.mu.RLock()
-	v, ok := vals[key]
-	b.mu.RUnlock()
-	if ok {
-		return v, nil
+// since returns the changes after number seq, or false when the log no
+// longer holds them all. b.mu must be held.
+func (b *boardCache) since(seq uint64) ([]boardChange, bool) {
+	n := b.seq - seq
+	if n > uint64(len(b.log)) {
+		return nil, false
 	}
-	b.mu.Lock()
-	if v, ok := vals[key]; ok {
-		b.mu.Unlock()
-		return v, nil
-	}
-	if fl := flights[key]; fl != nil && !b.changedSince(fl.seq, m) {
-		b.mu.Unlock()
-		<-fl.done
-		if fl.err != nil {
-			return v, fl.err
-		}
-		return fl.val.(V), nil
-	}
-	fl := &flight{seq: b.seq, done: make(chan struct{})}
-	flights[key] = fl
-	b.mu.Unlock()
+	return b.log[len(b.log)-int(n):], true
+}
 
-	b.computed.Add(1)
-	v, err := compute()
-	fl.val, fl.err = v, err
-	b.mu.Lock()
-	if flights[key] == fl {
-		delete(flights, key)
-	}
-	if err == nil && !b.changedSince(fl.seq, m) {
-		if len(vals) >= limit {
-			clear(vals)
+// cached returns the value of key in vals, or waits for a computation of it
+// under way, or computes it with compute and keeps it. A computation that
+// changes overtook is kept only if catchUp can bring it up to date with
+// them (for a busy board, where posts come faster than a search is
+// counted); otherwise the next reader computes it again. compute must not
+// depend on its caller's context.
+func cached[K comparable, V any](b *boardCache, vals map[K]V, flights map[K]*flight, key K, m *filterMatch, limit int,
+	compute func() (V, error), catchUp func(V, []boardChange) (V, bool)) (V, error) {
+	for {
+		b.mu.RLock()
+		v, ok := vals[key]
+		b.mu.RUnlock()
+		if ok {
+			return v, nil
 		}
-		vals[key] = v
+		b.mu.Lock()
+		if v, ok := vals[key]; ok {
+			b.mu.Unlock()
+			return v, nil
+		}
+		if fl := flights[key]; fl != nil {
+			// Whatever it computes is kept only once it is current, which
+			// is after this reader came: wait for it rather than compute
+			// the same at the same time.
+			b.mu.Unlock()
+			<-fl.done
+			if fl.err != nil {
+				return v, fl.err
+			}
+			if fl.stored {
+				return fl.val.(V), nil
+			}
+			continue // it could not be brought up to date: try again
+		}
+		fl := &flight{seq: b.seq, done: make(chan struct{})}
+		flights[key] = fl
+		b.mu.Unlock()
+
+		b.computed.Add(1)
+		v, err := compute()
+		b.mu.Lock()
+		delete(flights, key)
+		if err == nil {
+			current := true
+			if b.changedSince(fl.seq, m) {
+				log, ok := b.since(fl.seq)
+				current = false
+				if ok {
+					v, current = catchUp(v, log)
+				}
+			}
+			if current {
+				if len(vals) >= limit {
+					clear(vals)
+				}
+				vals[key] = v
+				fl.val, fl.stored = v, true
+			}
+		}
+		fl.err = err
+		b.mu.Unlock()
+		close(fl.done)
+		// Even when not kept, v is what the board held after this
+		// reader came: an answer to give.
+		return v, err
 	}
-	b.mu.Unlock()
-	close(fl.done)
-	return v, err
 }
 
 func (b *boardCache) init() {
@@ -295,12 +330,61 @@ func (b *boardCache) init() {
 
 // page returns the ids of a list page.
 func (b *boardCache) page(f PostFilter, m *filterMatch, compute func() (pageEntry, error)) (pageEntry, error) {
-	return cached(b, b.pages, b.pageFlights, f, m, maxCachedPages, compute)
+	return cached(b, b.pages, b.pageFlights, f, m, maxCachedPages, compute, func(p pageEntry, log []boardChange) (pageEntry, bool) {
+		return p.catchUp(f, log)
+	})
 }
 
 // total returns the total of a filter.
 func (b *boardCache) total(k countKey, m *filterMatch, compute func() (totalEntry, error)) (totalEntry, error) {
-	return cached(b, b.totals, b.totalFlights, k, m, maxCachedTotals, compute)
+	return cached(b, b.totals, b.totalFlights, k, m, maxCachedTotals, compute, totalEntry.catchUp)
+}
+
+// catchUp brings a first page computed from SQLite up to date with the
+// changes that came while it was read, when they are all new posts the
+// filter certainly selects or certainly does not. A new post is the newest
+// of all, so the read saw it if and only if it is on the page.
+func (p pageEntry) catchUp(f PostFilter, log []boardChange) (pageEntry, bool) {
+	if f.Page != 1 {
+		return p, false
+	}
+	for i := range log {
+		ch := &log[i]
+		switch {
+		case !p.m.affects(ch):
+		case ch.old != nil || ch.new == nil || !p.m.counts(ch) || !p.m.selects(ch.new):
+			return p, false
+		case slices.Contains(p.ids, ch.id):
+		case len(p.ids) > 0 && p.ids[0] >= ch.id:
+			return p, false
+		default:
+			ids := make([]int64, 0, min(len(p.ids)+1, f.PageSize))
+			ids = append(ids, ch.id)
+			p.ids = append(ids, p.ids[:min(len(p.ids), f.PageSize-1)]...)
+		}
+	}
+	return p, true
+}
+
+// catchUp brings a search's total up to date with the changes that came
+// while it was counted, when they are all new posts whose match the cache
+// can tell: the count looked only at posts up to t.top, which any post
+// written after the count began is above.
+func (t totalEntry) catchUp(log []boardChange) (totalEntry, bool) {
+	if t.top == 0 {
+		return t, false
+	}
+	for i := range log {
+		ch := &log[i]
+		switch {
+		case !t.m.affects(ch):
+		case ch.old != nil || ch.new == nil || !t.m.counts(ch):
+			return t, false
+		case ch.id > t.top:
+			t.n += t.m.delta(ch)
+		}
+	}
+	return t, true
 }
 
 // apply brings the cache up to date with committed changes.

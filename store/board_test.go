@@ -407,3 +407,77 @@ func TestSearchTotalEstimatedPastTheCap(t *testing.T) {
 		t.Errorf("page 5 of 100 matches holds %d posts, want 20", len(last.Posts))
 	}
 }
+
+// A total or first page that new posts overtook while it was computed is
+// brought up to date and kept, so that on a busy board a search is not
+// counted again and again; one overtaken by a delete is computed again.
+func TestOvertakenComputationsCatchUp(t *testing.T) {
+	f := newBoardFixture(t)
+	ctx := context.Background()
+	pf := PostFilter{Search: "garden", Page: 1, PageSize: 20}
+	sq, err := parseSearch(pf.Search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, q := newFilterMatch(pf, sq), pf.query(sq)
+	overtake := func() {
+		f.post(t, "garden two", "text", f.cat1)
+		f.post(t, "harbor", "text", f.cat1)
+		f.post(t, "garden three", "text", f.cat2)
+	}
+	total, err := f.s.board.total(pf.countKey(), m, func() (totalEntry, error) {
+		tot, err := f.s.countPosts(ctx, q, true)
+		tot.m = m
+		overtake()
+		return tot, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := f.s.board.page(pf, m, func() (pageEntry, error) {
+		ids, err := f.s.pageIDs(ctx, q, pf)
+		overtake()
+		return pageEntry{ids: ids, m: m}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the readers got was current when they began; what was kept is
+	// current now, without computing again.
+	before := f.computed()
+	got := f.list(t, pf)
+	if n := f.computed() - before; n != 0 {
+		t.Errorf("overtaken by new posts: computed again (%d)", n)
+	}
+	if got.Total != 10 || len(got.Posts) != 10 || total.n < 6 || len(page.ids) < 6 {
+		t.Errorf("kept total %d and page of %d, want 10 and 10 (the readers got %d and %d)", got.Total, len(got.Posts), total.n, len(page.ids))
+	}
+	want := f.fresh(t, pf)
+	if got.Total != want.Total || !slices.Equal(pageIDsOf(got), pageIDsOf(want)) {
+		t.Errorf("kept: total %d, ids %v; afresh: total %d, ids %v", got.Total, pageIDsOf(got), want.Total, pageIDsOf(want))
+	}
+
+	f.s.board.forget()
+	_, err = f.s.board.total(pf.countKey(), m, func() (totalEntry, error) {
+		tot, err := f.s.countPosts(ctx, q, true)
+		tot.m = m
+		if err := f.s.DeletePost(ctx, got.Posts[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		return tot, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = f.computed()
+	if got := f.list(t, pf); got.Total != want.Total-1 || f.computed() == before {
+		t.Errorf("overtaken by a delete: total %d, want %d counted again", got.Total, want.Total-1)
+	}
+}
+
+// fresh lists pf with the cache emptied first.
+func (f *boardFixture) fresh(t *testing.T, pf PostFilter) *PostPage {
+	t.Helper()
+	f.s.board.forget()
+	return f.list(t, pf)
+}

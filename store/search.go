@@ -255,7 +255,7 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 		spent := time.Since(start)
 		if hi > 0 && (n >= s.exactTotal || spent > s.countBudget) {
 			// The ids not counted match as often as those counted.
-			return totalEntry{n: n + int(float64(n)*float64(hi)/float64(top-hi)), exact: false}, nil
+			return totalEntry{n: n + int(float64(n)*float64(hi)/float64(top-hi)), exact: false, top: top}, nil
 		}
 		// The next range doubles, but no further than the time left is
 		// likely to count at the pace so far, so that the last range does
@@ -266,7 +266,7 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 			step = min(step, max(int64(float64(s.countBudget-spent)/perID), 64))
 		}
 	}
-	return totalEntry{n: n, exact: true}, nil
+	return totalEntry{n: n, exact: true, top: top}, nil
 }
 
 // pageIDs returns the ids of the posts on one page of q, newest first.
