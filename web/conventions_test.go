@@ -119,6 +119,29 @@ func TestRequestLogLine(t *testing.T) {
 	}
 }
 
+// A request whose client went away before anything was written is logged
+// as 499, not as a 200 that was never sent; one answered with nothing is a
+// 200.
+func TestRequestLogClientGone(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/gone", nil).WithContext(ctx))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/empty", nil))
+	for path, want := range map[string]string{"/api/gone": "status=499", "/api/empty": "status=200"} {
+		var line string
+		for _, l := range strings.Split(e.logs.String(), "\n") {
+			if strings.Contains(l, "path="+path+" ") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %q", line, want)
+		}
+	}
+}
+
 func TestHealthz(t *testing.T) {
 	e := newTestEnv(t)
 	e.do("GET", "/healthz", "", nil).wantStatus(http.StatusOK).wantBody(`"status":"ok"`)

@@ -80,7 +80,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			uid = st.user.ID
 		}
 		status := st.status
-		if status == 0 {
+		switch {
+		case status != 0:
+		case r.Context().Err() != nil:
+			status = statusClientClosed // gone before an answer was written
+		default:
 			status = http.StatusOK // nothing written, or a hijacked connection
 		}
 		s.log.LogAttrs(r.Context(), logLevel(status), "request",
@@ -246,6 +250,10 @@ func (s *Server) requireUser(next http.HandlerFunc) http.HandlerFunc {
 		next(w, r)
 	}
 }
+
+// statusClientClosed is what the request log says of a request whose
+// client went away before it was answered (nginx's 499): nothing was sent.
+const statusClientClosed = 499
 
 func logLevel(status int) slog.Level {
 	if status >= 500 {
