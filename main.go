@@ -258,7 +258,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
+	tuneGC(getenv)
 	return serve(ctx, c, stdout, stderr)
+}
+
+// Go's collector, unless GOGC or GOMEMLIMIT say otherwise: it runs once
+// the heap has grown to five times what is live (GOGC=400, against Go's
+// twice) and, whatever that comes to, as the process nears 120 MiB (a soft
+// limit: near it the collector works harder instead). A server's live heap
+// is small, tens of MB, and it allocates a few KB a request: with Go's
+// default the collector took a fifth of the CPU of serving the board's
+// list, which served 28 % more requests a second without it. The limit
+// keeps the hardening target of 2,000 chat sockets in 150 MB; a community
+// whose live heap nears it (thousands of sockets) should raise it.
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 120 << 20
+)
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 // openExisting opens the database of c for a maintenance command: it

@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -304,5 +306,36 @@ func TestSetPassword(t *testing.T) {
 	log, _ := st.AuditLog(ctx, 0, 10)
 	if len(log) != 2 || log[0].Actor != "operator" || log[0].Action != "user.set_password" {
 		t.Fatalf("audit log %+v", log)
+	}
+}
+
+// The server's collector defaults apply only where the environment names
+// none: GOGC and GOMEMLIMIT, as Go reads them, win.
+func TestTuneGC(t *testing.T) {
+	percent := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	})
+	for _, c := range []struct {
+		env     map[string]string
+		percent int
+		limit   int64
+	}{
+		{env: nil, percent: defaultGCPercent, limit: defaultMemoryLimit},
+		{env: map[string]string{"GOGC": "100"}, percent: 100, limit: defaultMemoryLimit},
+		{env: map[string]string{"GOMEMLIMIT": "120MiB"}, percent: defaultGCPercent, limit: math.MaxInt64},
+		{env: map[string]string{"GOGC": "off", "GOMEMLIMIT": "1GiB"}, percent: 100, limit: math.MaxInt64},
+	} {
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+		tuneGC(func(k string) string { return c.env[k] })
+		if got := debug.SetGCPercent(100); got != c.percent {
+			t.Errorf("env %v: GC percent %d, want %d", c.env, got, c.percent)
+		}
+		if got := debug.SetMemoryLimit(-1); got != c.limit {
+			t.Errorf("env %v: memory limit %d, want %d", c.env, got, c.limit)
+		}
 	}
 }
