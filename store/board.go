@@ -261,7 +261,7 @@ func (b *boardCache) since(seq uint64) ([]boardChange, bool) {
 // depend on its caller's context.
 func cached[K comparable, V any](b *boardCache, vals map[K]V, flights map[K]*flight, key K, m *filterMatch, limit int,
 	compute func() (V, error), catchUp func(V, []boardChange) (V, bool)) (V, error) {
-	for {
+	for waited := false; ; waited = true {
 		b.mu.RLock()
 		v, ok := vals[key]
 		b.mu.RUnlock()
@@ -273,10 +273,11 @@ func cached[K comparable, V any](b *boardCache, vals map[K]V, flights map[K]*fli
 			b.mu.Unlock()
 			return v, nil
 		}
-		if fl := flights[key]; fl != nil {
+		if fl := flights[key]; fl != nil && !waited {
 			// Whatever it computes is kept only once it is current, which
 			// is after this reader came: wait for it rather than compute
-			// the same at the same time.
+			// the same at the same time. Once is enough: a reader whose
+			// wait was in vain computes the value itself.
 			b.mu.Unlock()
 			<-fl.done
 			if fl.err != nil {
@@ -294,7 +295,9 @@ func cached[K comparable, V any](b *boardCache, vals map[K]V, flights map[K]*fli
 		b.computed.Add(1)
 		v, err := compute()
 		b.mu.Lock()
-		delete(flights, key)
+		if flights[key] == fl {
+			delete(flights, key)
+		}
 		if err == nil {
 			current := true
 			if b.changedSince(fl.seq, m) {
