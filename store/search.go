@@ -151,6 +151,10 @@ type listQuery struct {
 	from, id, order string
 	where           []string
 	args            []any
+	// word is a word-index query that a search's posts must match too,
+	// or "": a list of its posts is built per statement, so a count in
+	// ranges of ids asks for the range's part of it only (sql, params).
+	word string
 }
 
 func (f PostFilter) query(sq searchQuery) listQuery {
@@ -170,10 +174,7 @@ func (f PostFilter) query(sq searchQuery) listQuery {
 				containsFunc+"(p.title, p.content, p.tags, ?))")
 			q.args = append(q.args, strings.Join(sq.long, "\n"))
 		}
-		if sq.word != "" {
-			q.where = append(q.where, "+posts_tri.rowid IN (SELECT rowid FROM posts_word WHERE posts_word MATCH ?)")
-			q.args = append(q.args, sq.word)
-		}
+		q.word = sq.word
 	case sq.word != "":
 		q = listQuery{from: "posts_word", id: "posts_word.rowid", order: "posts_word.rowid DESC"}
 		q.where = append(q.where, "posts_word MATCH ?")
@@ -200,12 +201,40 @@ func (f PostFilter) query(sq searchQuery) listQuery {
 	return q
 }
 
-func (q listQuery) sql(sel string) string {
+// sql is the statement selecting sel from the posts of q, and with ranged
+// only those with ids in a range (params gives its bounds).
+func (q listQuery) sql(sel string, ranged bool) string {
+	where := q.where[:len(q.where):len(q.where)]
+	if q.word != "" {
+		sub := "+" + q.id + " IN (SELECT rowid FROM posts_word WHERE posts_word MATCH ?"
+		if ranged {
+			sub += " AND rowid > ? AND rowid <= ?"
+		}
+		where = append(where, sub+")")
+	}
+	if ranged {
+		where = append(where, q.id+" > ? AND "+q.id+" <= ?")
+	}
 	s := "SELECT " + sel + " FROM " + q.from
-	if len(q.where) > 0 {
-		s += " WHERE " + strings.Join(q.where, " AND ")
+	if len(where) > 0 {
+		s += " WHERE " + strings.Join(where, " AND ")
 	}
 	return s
+}
+
+// params are the arguments of q.sql, with the range (lo, hi] if ranged.
+func (q listQuery) params(ranged bool, lo, hi int64) []any {
+	args := slices.Clone(q.args)
+	if q.word != "" {
+		args = append(args, q.word)
+		if ranged {
+			args = append(args, lo, hi)
+		}
+	}
+	if ranged {
+		args = append(args, lo, hi)
+	}
+	return args
 }
 
 // A search's total is counted newest posts first, in ranges of ids that
@@ -229,10 +258,9 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 		}
 		return totalEntry{n: n, exact: true}, nil
 	}
-	countSQL := q.sql("count(*)")
 	if !search {
 		var n int
-		if err := s.rdb.QueryRowContext(ctx, countSQL, q.args...).Scan(&n); err != nil {
+		if err := s.rdb.QueryRowContext(ctx, q.sql("count(*)", false), q.params(false, 0, 0)...).Scan(&n); err != nil {
 			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
 		return totalEntry{n: n, exact: true}, nil
@@ -242,13 +270,12 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 		return totalEntry{}, fmt.Errorf("count posts: %w", err)
 	}
 	start := time.Now()
-	countSQL += " AND " + q.id + " > ? AND " + q.id + " <= ?"
+	countSQL := q.sql("count(*)", true)
 	n, hi, step := 0, top, max(top/64, 64)
 	for hi > 0 {
 		lo := max(hi-step, 0)
 		var c int
-		args := append(q.args[:len(q.args):len(q.args)], lo, hi)
-		if err := s.rdb.QueryRowContext(ctx, countSQL, args...).Scan(&c); err != nil {
+		if err := s.rdb.QueryRowContext(ctx, countSQL, q.params(true, lo, hi)...).Scan(&c); err != nil {
 			return totalEntry{}, fmt.Errorf("count posts: %w", err)
 		}
 		n, hi = n+c, lo
@@ -271,8 +298,8 @@ func (s *Store) countPosts(ctx context.Context, q listQuery, search bool) (total
 
 // pageIDs returns the ids of the posts on one page of q, newest first.
 func (s *Store) pageIDs(ctx context.Context, q listQuery, f PostFilter) ([]int64, error) {
-	args := append(q.args[:len(q.args):len(q.args)], f.PageSize, (f.Page-1)*f.PageSize)
-	rows, err := s.rdb.QueryContext(ctx, q.sql(q.id)+" ORDER BY "+q.order+" LIMIT ? OFFSET ?", args...)
+	args := append(q.params(false, 0, 0), f.PageSize, (f.Page-1)*f.PageSize)
+	rows, err := s.rdb.QueryContext(ctx, q.sql(q.id, false)+" ORDER BY "+q.order+" LIMIT ? OFFSET ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list posts: %w", err)
 	}
