@@ -264,16 +264,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // Go's collector, unless GOGC or GOMEMLIMIT say otherwise: it runs once
 // the heap has grown to five times what is live (GOGC=400, against Go's
-// twice) and, whatever that comes to, as the process nears 120 MiB (a soft
+// twice) and, whatever that comes to, as the process nears 256 MiB (a soft
 // limit: near it the collector works harder instead). A server's live heap
 // is small, tens of MB, and it allocates a few KB a request: with Go's
 // default the collector took a fifth of the CPU of serving the board's
-// list, which served 28 % more requests a second without it. The limit
-// keeps the hardening target of 2,000 chat sockets in 150 MB; a community
-// whose live heap nears it (thousands of sockets) should raise it.
+// list, which served 25-28 % more requests a second without it. A limit
+// of 120 MiB, which keeps 2,000 chat sockets in 130 MB (the systemd unit
+// in the README sets it), cost a busy server with full caches an eighth of
+// its chat deliveries, the collector running all the time near it.
 const (
 	defaultGCPercent   = 400
-	defaultMemoryLimit = 120 << 20
+	defaultMemoryLimit = 256 << 20
 )
 
 func tuneGC(getenv func(string) string) {
