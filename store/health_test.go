@@ -26,7 +26,7 @@ func TestFailingHitFlushIsReportedUntilItWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A trigger makes every hit update fail, as a full disk would.
-	if _, err := s.wdb.Exec(`CREATE TRIGGER no_hits BEFORE UPDATE OF hit ON posts BEGIN SELECT RAISE(ABORT, 'no room'); END`); err != nil {
+	if _, err := s.wdb.Exec(`CREATE TRIGGER no_hits BEFORE INSERT ON post_hits BEGIN SELECT RAISE(ABORT, 'no room'); END`); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

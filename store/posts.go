@@ -63,7 +63,7 @@ type PostUpdate struct {
 	CategoryID  int64
 }
 
-const postColumns = `p.id, p.title, p.content, p.tags, COALESCE(p.category_id, 0), p.hit, p.created_at, p.updated_at,
+const postColumns = `p.id, p.title, p.content, p.tags, COALESCE(p.category_id, 0), COALESCE((SELECT h.hit FROM post_hits h WHERE h.post_id = p.id), 0), p.created_at, p.updated_at,
 	u.id, u.email, u.nickname`
 
 const postFrom = ` FROM posts p JOIN users u ON u.id = p.author_id`
@@ -179,7 +179,7 @@ func (s *Store) readPost(ctx context.Context, id int64, view bool) (*Post, error
 	}
 	p.Hit, err = s.hits.viewStored(id, func() (int64, error) {
 		var stored int64
-		err := s.rdb.QueryRowContext(ctx, `SELECT hit FROM posts WHERE id = ?`, id).Scan(&stored)
+		err := s.rdb.QueryRowContext(ctx, `SELECT COALESCE(h.hit, 0) FROM posts p LEFT JOIN post_hits h ON h.post_id = p.id WHERE p.id = ?`, id).Scan(&stored)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, ErrNotFound
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -155,7 +156,7 @@ func TestHitsRacingFlushes(t *testing.T) {
 			}
 		}
 		var stored int64
-		if err := s.rdb.QueryRow(`SELECT hit FROM posts WHERE id = ?`, id).Scan(&stored); err != nil {
+		if err := s.rdb.QueryRow(`SELECT hit FROM post_hits WHERE post_id = ?`, id).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
 		if stored != views {
@@ -274,5 +275,58 @@ func TestPostIndexesMergePolicy(t *testing.T) {
 		if got["automerge"] != 16 || got["crisismerge"] != 64 {
 			t.Errorf("%s: %v, want automerge 16 and crisismerge 64", table, got)
 		}
+	}
+}
+
+// A flush of more posts than one write stores goes in parts, and stores
+// every hit once, in post_hits: a deleted post's hits are passed over.
+func TestHitFlushInParts(t *testing.T) {
+	ctx := context.Background()
+	s, u := newPostStore(t)
+	n := 2*hitFlushPart + 7
+	ids := make([]int64, n)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				p, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: fmt.Sprint("post ", i), Content: "text"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids[i] = p.ID
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for i, id := range ids {
+		for range i%3 + 1 {
+			if _, err := s.ViewPost(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.DeletePost(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FlushHits(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rows, sum int
+	if err := s.rdb.QueryRow(`SELECT count(*), COALESCE(sum(hit), 0) FROM post_hits`).Scan(&rows, &sum); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i := 1; i < n; i++ {
+		want += i%3 + 1
+	}
+	if rows != n-1 || sum != want {
+		t.Errorf("post_hits: %d rows holding %d hits, want %d and %d", rows, sum, n-1, want)
+	}
+	if got := s.PendingHits(); got != 0 {
+		t.Errorf("%d hits still pending after the flush", got)
 	}
 }

@@ -106,7 +106,7 @@ func TestHealthzTurnsFailingWhileHitFlushFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TRIGGER no_hits BEFORE UPDATE OF hit ON posts BEGIN SELECT RAISE(ABORT, 'no room'); END`); err != nil {
+	if _, err := db.Exec(`CREATE TRIGGER no_hits BEFORE INSERT ON post_hits BEGIN SELECT RAISE(ABORT, 'no room'); END`); err != nil {
 		t.Fatal(err)
 	}
 	e.do("GET", fmt.Sprintf("/api/post/detail/%d/", post.ID), "", nil).wantStatus(http.StatusOK)

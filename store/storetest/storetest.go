@@ -123,8 +123,12 @@ func SeedBoard(ctx context.Context, path string, n int) (string, error) {
 		return "", err
 	}
 	defer tx.Rollback()
-	insPost, err := tx.PrepareContext(ctx, `INSERT INTO posts (author_id, category_id, title, content, tags, hit, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	insPost, err := tx.PrepareContext(ctx, `INSERT INTO posts (author_id, category_id, title, content, tags, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return "", err
+	}
+	insHits, err := tx.PrepareContext(ctx, `INSERT INTO post_hits (post_id, hit) VALUES (?, ?)`)
 	if err != nil {
 		return "", err
 	}
@@ -156,11 +160,14 @@ func SeedBoard(ctx context.Context, path string, n int) (string, error) {
 			cat = 1
 		}
 		at := start + int64(i)*60_000_000
-		res, err := insPost.ExecContext(ctx, 1, cat, title, strings.Join(body, " "), strings.Join(tags, "\n"), rng.IntN(100), at, at)
+		res, err := insPost.ExecContext(ctx, 1, cat, title, strings.Join(body, " "), strings.Join(tags, "\n"), at, at)
 		if err != nil {
 			return "", err
 		}
 		id, _ := res.LastInsertId()
+		if _, err := insHits.ExecContext(ctx, id, rng.IntN(100)); err != nil {
+			return "", err
+		}
 		for _, t := range tags {
 			if _, err := insTag.ExecContext(ctx, t, id); err != nil {
 				return "", err
