@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"text/template/parse"
 )
@@ -371,10 +372,19 @@ func (s *state) number(n *parse.NumberNode, typ reflect.Type) (reflect.Value, er
 		kind = typ.Kind()
 	}
 	switch {
-	case kind == reflect.Interface && n.IsInt:
-		return reflect.ValueOf(int(n.Int64)), nil
-	case kind == reflect.Interface && n.IsFloat:
-		return reflect.ValueOf(n.Float64), nil
+	case kind == reflect.Interface:
+		// Of its own kind, as text/template decides it: 1.0 and 1e6 are
+		// floats, 0x1p4 too, 'a' and 0x10 are ints.
+		switch {
+		case n.IsComplex:
+			return reflect.ValueOf(n.Complex128), nil
+		case n.IsFloat && !isHexInt(n.Text) && !strings.HasPrefix(n.Text, "'") && strings.ContainsAny(n.Text, ".eEpP"):
+			return reflect.ValueOf(n.Float64), nil
+		case n.IsInt && int64(int(n.Int64)) == n.Int64:
+			return reflect.ValueOf(int(n.Int64)), nil
+		}
+	case kind == reflect.Complex128 && n.IsComplex:
+		return reflect.ValueOf(n.Complex128), nil
 	case isIntKind(kind) && n.IsInt:
 		return reflect.ValueOf(n.Int64).Convert(typ), nil
 	case isUintKind(kind) && n.IsUint:
@@ -383,6 +393,12 @@ func (s *state) number(n *parse.NumberNode, typ reflect.Type) (reflect.Value, er
 		return reflect.ValueOf(n.Float64).Convert(typ), nil
 	}
 	return reflect.Value{}, s.errorf("cannot use %s as %s", n.Text, typ)
+}
+
+// isHexInt reports whether s is a hexadecimal integer constant (0x10,
+// not 0x1p4).
+func isHexInt(s string) bool {
+	return len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && !strings.ContainsAny(s, "pP")
 }
 
 // fit makes v a value of type typ, as Go's assignment would; a nil typ
