@@ -232,9 +232,11 @@ type flight struct {
 // selects. b.mu must be held.
 func (b *boardCache) changedSince(seq uint64, m *filterMatch) bool {
 	log, ok := b.since(seq)
-	if !ok {
-		return true
-	}
+	return !ok || m.affectsAny(log)
+}
+
+// affectsAny reports whether any of log may change which posts m selects.
+func (m *filterMatch) affectsAny(log []boardChange) bool {
 	for i := range log {
 		if m.affects(&log[i]) {
 			return true
@@ -243,7 +245,8 @@ func (b *boardCache) changedSince(seq uint64, m *filterMatch) bool {
 	return false
 }
 
-// since returns the changes after number seq, or false when the log no
+// since returns the changes after number seq (none when seq is the
+// last), or false when the log no
 // longer holds them all. b.mu must be held.
 func (b *boardCache) since(seq uint64) ([]boardChange, bool) {
 	n := b.seq - seq
@@ -299,13 +302,9 @@ func cached[K comparable, V any](b *boardCache, vals map[K]V, flights map[K]*fli
 			delete(flights, key)
 		}
 		if err == nil {
-			current := true
-			if b.changedSince(fl.seq, m) {
-				log, ok := b.since(fl.seq)
-				current = false
-				if ok {
-					v, current = catchUp(v, log)
-				}
+			log, current := b.since(fl.seq)
+			if current && m.affectsAny(log) {
+				v, current = catchUp(v, log)
 			}
 			if current {
 				if len(vals) >= limit {
@@ -355,18 +354,29 @@ func (p pageEntry) catchUp(f PostFilter, log []boardChange) (pageEntry, bool) {
 		ch := &log[i]
 		switch {
 		case !p.m.affects(ch):
-		case ch.old != nil || ch.new == nil || !p.m.counts(ch) || !p.m.selects(ch.new):
+		case !p.m.adds(ch):
 			return p, false
 		case slices.Contains(p.ids, ch.id):
 		case len(p.ids) > 0 && p.ids[0] >= ch.id:
 			return p, false
 		default:
-			ids := make([]int64, 0, min(len(p.ids)+1, f.PageSize))
-			ids = append(ids, ch.id)
-			p.ids = append(ids, p.ids[:min(len(p.ids), f.PageSize-1)]...)
+			p.ids = pushTop(p.ids, ch.id, f.PageSize)
 		}
 	}
 	return p, true
+}
+
+// adds reports whether ch is a new post that m certainly selects.
+func (m *filterMatch) adds(ch *boardChange) bool {
+	return ch.old == nil && ch.new != nil && m.counts(ch) && m.selects(ch.new)
+}
+
+// pushTop returns a new page of at most size ids: id, then ids, less what
+// no longer fits. ids is shared with readers and left as it is.
+func pushTop(ids []int64, id int64, size int) []int64 {
+	out := make([]int64, 0, min(len(ids)+1, size))
+	out = append(out, id)
+	return append(out, ids[:min(len(ids), size-1)]...)
 }
 
 // catchUp brings a search's total up to date with the changes that came
@@ -470,7 +480,7 @@ type shiftedPage struct {
 // with readers, so shift leaves p.ids as they are. The caller applies all
 // shifts of one change after computing them all, from the old pages.
 func (b *boardCache) shift(k PostFilter, p pageEntry, ch *boardChange) ([]int64, bool) {
-	if ch.old != nil || ch.new == nil || !p.m.counts(ch) || !p.m.selects(ch.new) {
+	if !p.m.adds(ch) {
 		return nil, false
 	}
 	if len(p.ids) > 0 && p.ids[0] >= ch.id {
@@ -489,9 +499,7 @@ func (b *boardCache) shift(k PostFilter, p pageEntry, ch *boardChange) ([]int64,
 		}
 		top = prev.ids[len(prev.ids)-1]
 	}
-	ids := make([]int64, 0, min(len(p.ids)+1, k.PageSize))
-	ids = append(ids, top)
-	return append(ids, p.ids[:min(len(p.ids), k.PageSize-1)]...), true
+	return pushTop(p.ids, top, k.PageSize), true
 }
 
 // forget empties the cache, as after a change of anything.
