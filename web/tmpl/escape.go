@@ -101,10 +101,10 @@ func (c context) write(w *bytes.Buffer, text []byte) context {
 				written = i
 				c.state = inComment
 			case len(rest) > 1 && rest[0] == '/' && isLetter(rest[1]):
-				i += 1 + nameLen(rest[1:])
+				i += 1 + tagNameLen(rest[1:])
 				c = context{state: inTag}
 			case len(rest) > 0 && isLetter(rest[0]):
-				n := nameLen(rest)
+				n := tagNameLen(rest)
 				c = context{state: inTag, element: elementOf(rest[:n])}
 				i += n
 			case len(rest) >= 8 && strings.EqualFold(string(rest[:8]), "!doctype"):
@@ -250,6 +250,27 @@ func isSpace(b byte) bool  { return b == ' ' || b == '\t' || b == '\n' || b == '
 func isNameByte(b byte) bool {
 	return !isSpace(b) && b != '>' && b != '/' && b != '=' && b != '"' && b != '\'' && b != '<'
 }
+
+// tagNameLen is the length of the tag name s starts with, as
+// html/template reads it: ASCII letters and digits, with single ':' or '-'
+// between them. What follows, up to white space, '/' or '>', is already an
+// attribute's name.
+func tagNameLen(s []byte) int {
+	n := 0
+	for n < len(s) {
+		switch {
+		case isAlphaNum(s[n]):
+			n++
+		case (s[n] == ':' || s[n] == '-') && n > 0 && n+1 < len(s) && isAlphaNum(s[n+1]):
+			n += 2
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func isAlphaNum(b byte) bool { return isLetter(b) || '0' <= b && b <= '9' }
 
 func nameLen(s []byte) int {
 	n := 0
