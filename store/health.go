@@ -10,6 +10,7 @@ import (
 const (
 	TaskHitFlush   = "hit_flush"
 	TaskCheckpoint = "checkpoint"
+	TaskMerge      = "index_merge"
 )
 
 // failureReminder is how many failures in a row pass between two reports
@@ -54,7 +55,7 @@ func (s *Store) noteTask(task string, err error) {
 }
 
 // OnBackgroundFailure makes fn hear of the store's background tasks (the
-// hit flush, the WAL checkpoint): with the error when one starts failing
+// hit flush, the WAL checkpoint, the merging of the post indexes): with the error when one starts failing
 // and now and then while it keeps failing, with nil when it works again.
 // The store does not log; its owner does, through fn.
 func (s *Store) OnBackgroundFailure(fn func(task string, err error)) {

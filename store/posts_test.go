@@ -253,13 +253,14 @@ func FuzzContainsLower(f *testing.F) {
 	})
 }
 
-// Both post indexes merge 16 segments at a time (migration 012): with the
-// default 4, merging was a third of what writing a post cost.
+// Both post indexes merge 16 segments at a time (migrations 012 and 014):
+// with the default 4, merging was a third of what writing a post cost. The
+// store merges them itself, while no write waits (merge.go).
 func TestPostIndexesMergePolicy(t *testing.T) {
 	s, _ := newPostStore(t)
 	for _, table := range []string{"posts_tri", "posts_word"} {
 		got := map[string]int{}
-		rows, err := s.rdb.Query(`SELECT k, v FROM ` + table + `_config WHERE k IN ('automerge', 'crisismerge')`)
+		rows, err := s.rdb.Query(`SELECT k, v FROM ` + table + `_config WHERE k IN ('automerge', 'usermerge', 'crisismerge')`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,9 +273,52 @@ func TestPostIndexesMergePolicy(t *testing.T) {
 			got[k] = v
 		}
 		rows.Close()
-		if got["automerge"] != 16 || got["crisismerge"] != 64 {
-			t.Errorf("%s: %v, want automerge 16 and crisismerge 64", table, got)
+		if got["automerge"] != 0 || got["usermerge"] != 16 || got["crisismerge"] != 64 {
+			t.Errorf("%s: %v, want automerge 0 (merge.go merges), usermerge 16 and crisismerge 64", table, got)
 		}
+	}
+}
+
+// Posts written one commit at a time leave a segment each in both
+// indexes; the store merges them once the writer rests, and every post is
+// still found afterwards.
+func TestIndexesMergeWhileWriterRests(t *testing.T) {
+	ctx := context.Background()
+	s, u := newPostStore(t)
+	const n = 40
+	for i := range n {
+		if _, err := s.CreatePost(ctx, NewPost{AuthorID: u.ID, Title: fmt.Sprintf("post %d", i), Content: fmt.Sprintf("word%dx", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func(table string) int {
+		var k int
+		if err := s.rdb.QueryRow(`SELECT count(DISTINCT segid) FROM ` + table + `_idx`).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	// Left alone, each index would hold n segments; merging 16 at a time
+	// leaves at most 15 on the first level and a few above it.
+	for _, table := range []string{"posts_tri", "posts_word"} {
+		for deadline := time.Now().Add(10 * time.Second); segments(table) > 16; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: still %d segments after %d posts; the idle writer did not merge them", table, segments(table), n)
+			}
+		}
+	}
+	for i := range n {
+		word := fmt.Sprintf("word%dx", i)
+		page, err := s.ListPosts(ctx, PostFilter{Search: word, Page: 1, PageSize: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Posts) != 1 || page.Posts[0].Content != word {
+			t.Errorf("search %q after merging: %d posts", word, len(page.Posts))
+		}
+	}
+	if failing := s.FailingTasks(); len(failing) > 0 {
+		t.Errorf("failing tasks: %v", failing)
 	}
 }
 

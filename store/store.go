@@ -78,6 +78,7 @@ type Store struct {
 	postRev     atomic.Uint64 // the last Post.Rev handed out
 	hits        *hitCounter   // hit counts and the posts being read
 	ckpt        *checkpointer
+	merge       merger     // merges the post indexes while the writer rests
 	bg          background // how the flush and checkpoint loops fare
 }
 
@@ -218,6 +219,9 @@ func open(ctx context.Context, path string, opt Options, upto int) (*Store, erro
 		s.Close()
 		return nil, err
 	}
+	if !opt.NoMigrate {
+		s.startMerging()
+	}
 	return s, nil
 }
 
@@ -232,6 +236,7 @@ func (s *Store) Close() error {
 
 func (s *Store) close() error {
 	var errs []error
+	s.stopMerging()
 	if s.hits != nil {
 		errs = append(errs, s.stopHits())
 	}

@@ -80,6 +80,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		q.queue[0].wake <- true
 	} else {
 		q.leading = false
+		s.writerIdle()
 	}
 	q.mu.Unlock()
 	return p.result()
@@ -230,5 +231,6 @@ func (s *Store) indexQueuedPosts(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("index posts: %w", err)
 		}
 	}
+	s.merge.dirty = true // a new segment in each index (merge.go)
 	return nil
 }
