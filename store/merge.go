@@ -17,27 +17,35 @@ import (
 // FTS5's crisismerge (64 segments on a level) still bounds what a search
 // reads.
 
-// mergeStepPages is how many index pages one merge step writes: about
-// 2 ms of work.
-const mergeStepPages = 32
+const (
+	// mergeStepPages is how many index pages one merge step writes in
+	// each index: a few milliseconds of work.
+	mergeStepPages = 32
+	// mergeFanIn is the indexes' usermerge: a step merges a level once it
+	// holds this many segments, and not before. So after a step that found
+	// nothing to merge, the next waits for as many new segments: stepping
+	// after every post would cost a lone writer a second commit per post.
+	mergeFanIn = 16
+)
 
 // merger runs the merge steps. Its zero value is off: a store held at an
 // old schema and an operator command's store never merge.
 type merger struct {
 	on bool
-	// dirty: an index may hold segments to merge. Set by commits that
-	// index posts, cleared by a step that finds nothing to do. Read and
-	// written by the leader of the writes only (write.go).
-	dirty bool
-	idle  chan struct{} // a commit left no write waiting, and dirty was set
-	stop  chan struct{}
-	done  chan struct{}
+	// Read and written by the leader of the writes only (write.go):
+	// merging is true while steps find segments to merge; fresh counts
+	// the segments added to each index since one found none.
+	merging bool
+	fresh   int
+	idle    chan struct{} // a commit left no write waiting, and a step is due
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 func (s *Store) startMerging() {
 	m := &s.merge
 	m.on = true
-	m.dirty = true // a stop may have left segments to merge
+	m.merging = true // a stop may have left segments to merge
 	m.idle = make(chan struct{}, 1)
 	m.stop = make(chan struct{})
 	m.done = make(chan struct{})
@@ -48,7 +56,8 @@ func (s *Store) startMerging() {
 // writerIdle is called by the leader of the writes when its commit left no
 // write queued.
 func (s *Store) writerIdle() {
-	if !s.merge.on || !s.merge.dirty {
+	m := &s.merge
+	if !m.on || !m.merging && m.fresh < mergeFanIn {
 		return
 	}
 	select {
@@ -71,7 +80,10 @@ func (s *Store) mergeWhenIdle() {
 		err := s.write(context.Background(), func(tx *sql.Tx) error {
 			merged, err := mergeStep(tx)
 			if err == nil {
-				m.dirty = merged
+				m.merging = merged
+				if !merged {
+					m.fresh = 0
+				}
 			}
 			return err
 		})

@@ -231,6 +231,6 @@ func (s *Store) indexQueuedPosts(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("index posts: %w", err)
 		}
 	}
-	s.merge.dirty = true // a new segment in each index (merge.go)
+	s.merge.fresh++ // a new segment in each index (merge.go)
 	return nil
 }

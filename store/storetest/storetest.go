@@ -178,6 +178,22 @@ func SeedBoard(ctx context.Context, path string, n int) (string, error) {
 	if err := tx.Commit(); err != nil {
 		return "", err
 	}
+	// The store indexes the queued posts when it opens, as one segment at
+	// the bottom level, where the first posts written after it would
+	// merge it again. A board that had grown by its posts over months holds
+	// its index merged: so should the seeded one.
+	st, err = store.Open(ctx, path, store.Options{BcryptCost: 4})
+	if err != nil {
+		return "", err
+	}
+	if err := st.Close(); err != nil {
+		return "", err
+	}
+	for _, table := range []string{"posts_tri", "posts_word"} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO `+table+` (`+table+`) VALUES ('optimize')`); err != nil {
+			return "", err
+		}
+	}
 	_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return email, err
 }
