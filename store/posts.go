@@ -405,6 +405,9 @@ func (s *Store) CreatePost(ctx context.Context, np NewPost) (*Post, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// What the board cache needs of the post is known now: work it out
+	// before the single writer's turn rather than during it.
+	facts := factsOf(&Post{Title: np.Title, Content: np.Content, Tags: np.Tags, CategoryID: np.CategoryID})
 	var p *Post
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.checkCategory(ctx, tx, np.CategoryID); err != nil {
@@ -430,7 +433,7 @@ func (s *Store) CreatePost(ctx context.Context, np NewPost) (*Post, error) {
 		if p, err = s.postByIDTx(ctx, tx, id); err != nil {
 			return err
 		}
-		s.boardChanged(boardChange{id: id, new: factsOf(p)})
+		s.boardChanged(boardChange{id: id, new: facts})
 		return nil
 	})
 	if err != nil {
