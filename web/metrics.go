@@ -160,7 +160,7 @@ func (s *Server) writeStateMetrics(w io.Writer) {
 	}
 	metrics.WriteGaugeUint64(w, "maru_hits_pending", uint64(s.store.PendingHits()))
 	failing := s.store.FailingTasks()
-	for _, task := range []string{store.TaskHitFlush, store.TaskCheckpoint} {
+	for _, task := range []string{store.TaskHitFlush, store.TaskCheckpoint, store.TaskMerge} {
 		var v uint64
 		for _, f := range failing {
 			if f == task {

@@ -67,6 +67,7 @@ func TestMetricsCountRoutesStatusesAndLimits(t *testing.T) {
 		`maru_db_connections_max{pool="readers"} 4`,
 		`maru_hits_pending 0`,
 		`maru_background_failing{task="hit_flush"} 0`,
+		`maru_background_failing{task="index_merge"} 0`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
 	} {
