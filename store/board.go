@@ -245,9 +245,8 @@ func (m *filterMatch) affectsAny(log []boardChange) bool {
 	return false
 }
 
-// since returns the changes after number seq (none when seq is the
-// last), or false when the log no
-// longer holds them all. b.mu must be held.
+// since returns the changes after number seq (none when seq is the last),
+// or false when the log no longer holds them all. b.mu must be held.
 func (b *boardCache) since(seq uint64) ([]boardChange, bool) {
 	n := b.seq - seq
 	if n > uint64(len(b.log)) {
@@ -366,9 +365,14 @@ func (p pageEntry) catchUp(f PostFilter, log []boardChange) (pageEntry, bool) {
 	return p, true
 }
 
+// countsNew reports whether ch is a new post whose match m can tell.
+func (m *filterMatch) countsNew(ch *boardChange) bool {
+	return ch.old == nil && ch.new != nil && m.counts(ch)
+}
+
 // adds reports whether ch is a new post that m certainly selects.
 func (m *filterMatch) adds(ch *boardChange) bool {
-	return ch.old == nil && ch.new != nil && m.counts(ch) && m.selects(ch.new)
+	return m.countsNew(ch) && m.selects(ch.new)
 }
 
 // pushTop returns a new page of at most size ids: id, then ids, less what
@@ -391,7 +395,7 @@ func (t totalEntry) catchUp(log []boardChange) (totalEntry, bool) {
 		ch := &log[i]
 		switch {
 		case !t.m.affects(ch):
-		case ch.old != nil || ch.new == nil || !t.m.counts(ch):
+		case !t.m.countsNew(ch):
 			return t, false
 		case ch.id > t.top:
 			t.n += t.m.delta(ch)

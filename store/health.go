@@ -55,8 +55,9 @@ func (s *Store) noteTask(task string, err error) {
 }
 
 // OnBackgroundFailure makes fn hear of the store's background tasks (the
-// hit flush, the WAL checkpoint, the merging of the post indexes): with the error when one starts failing
-// and now and then while it keeps failing, with nil when it works again.
+// hit flush, the WAL checkpoint, the merging of the post indexes): with the
+// error when one starts failing and now and then while it keeps failing,
+// with nil when it works again.
 // The store does not log; its owner does, through fn.
 func (s *Store) OnBackgroundFailure(fn func(task string, err error)) {
 	s.bg.mu.Lock()

@@ -61,7 +61,7 @@ func (s *Store) writerIdle() {
 		return
 	}
 	select {
-	case s.merge.idle <- struct{}{}:
+	case m.idle <- struct{}{}:
 	default: // a step is already due
 	}
 }

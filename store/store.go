@@ -79,7 +79,7 @@ type Store struct {
 	hits        *hitCounter   // hit counts and the posts being read
 	ckpt        *checkpointer
 	merge       merger     // merges the post indexes while the writer rests
-	bg          background // how the flush and checkpoint loops fare
+	bg          background // how the background tasks fare (health.go)
 }
 
 // The pragmas live in the DSN rather than in an Exec after opening because
